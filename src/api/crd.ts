@@ -1,0 +1,131 @@
+/**
+ * The CustomResourceDefinition, generated from the zod schema (the one source of truth) and
+ * post-processed into the *structural* OpenAPI schema the API server demands.
+ */
+import { stringify } from 'yaml';
+import { z } from 'zod';
+import { GROUP, KIND, PLURAL, VERSION, tenant } from './tenant.ts';
+
+type JsonSchema = { [key: string]: unknown };
+
+const UNBOUNDED = Number.MAX_SAFE_INTEGER;
+/** Value validations that apply to one JSON type only, so they can sit beside an int-or-string anyOf. */
+const HOISTABLE = ['pattern', 'minimum', 'maximum', 'maxLength', 'minLength'] as const;
+
+function isObject(value: unknown): value is JsonSchema {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function structural(node: JsonSchema): JsonSchema {
+  if (node['x-kubernetes-int-or-string'] === true && Array.isArray(node.anyOf)) {
+    return intOrString(node);
+  }
+  const out: JsonSchema = {};
+  for (const [key, value] of Object.entries(node)) {
+    if (key === '$schema' || key === 'id') continue;
+    if (key === 'additionalProperties') {
+      // `false` is the default of a structural schema and may not stand beside `properties`;
+      // an empty schema (z.unknown) means free-form, expressed with preserve-unknown-fields.
+      if (value === false || (isObject(value) && Object.keys(value).length === 0)) continue;
+      out[key] = structural(value as JsonSchema);
+      continue;
+    }
+    if ((key === 'minimum' || key === 'maximum') && Math.abs(value as number) >= UNBOUNDED) continue;
+    if (key === 'pattern' && node.format === 'email') continue; // `format: email` is checked by the API server
+    if (key === 'properties' && isObject(value)) {
+      out[key] = Object.fromEntries(Object.entries(value).map(([k, v]) => [k, structural(v as JsonSchema)]));
+    } else if (key === 'items' && isObject(value)) {
+      out[key] = structural(value);
+    } else {
+      out[key] = value;
+    }
+  }
+  return out;
+}
+
+function intOrString(node: JsonSchema): JsonSchema {
+  const out: JsonSchema = {};
+  for (const [key, value] of Object.entries(node)) {
+    if (key !== 'anyOf') out[key] = value;
+  }
+  for (const branch of node.anyOf as JsonSchema[]) {
+    for (const key of HOISTABLE) {
+      const value = branch[key];
+      if (value === undefined) continue;
+      if ((key === 'minimum' || key === 'maximum') && Math.abs(value as number) >= UNBOUNDED) continue;
+      out[key] = value;
+    }
+  }
+  out.anyOf = [{ type: 'integer' }, { type: 'string' }];
+  return out;
+}
+
+/** `metadata` may only be `type: object` in a CRD; apiVersion/kind are plain strings. */
+function rootSchema(): JsonSchema {
+  const generated = structural(z.toJSONSchema(tenant, { target: 'openapi-3.0', io: 'input' }) as JsonSchema);
+  const properties = generated.properties as JsonSchema;
+  const describe = (key: string) => (properties[key] as JsonSchema).description;
+  return {
+    description: generated.description,
+    type: 'object',
+    properties: {
+      apiVersion: { description: describe('apiVersion'), type: 'string' },
+      kind: { description: describe('kind'), type: 'string' },
+      metadata: { type: 'object' },
+      spec: properties.spec,
+      status: properties.status,
+    },
+    'x-kubernetes-validations': generated['x-kubernetes-validations'],
+  };
+}
+
+export function tenantCrd(): JsonSchema {
+  return {
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: {
+      name: `${PLURAL}.${GROUP}`,
+      labels: { 'app.kubernetes.io/part-of': 'neurallog', 'app.kubernetes.io/managed-by': 'tenant-operator' },
+    },
+    spec: {
+      group: GROUP,
+      names: {
+        kind: KIND,
+        listKind: `${KIND}List`,
+        plural: PLURAL,
+        singular: 'tenant',
+        shortNames: ['tn'],
+        categories: ['neurallog'],
+      },
+      scope: 'Cluster',
+      versions: [
+        {
+          name: VERSION,
+          served: true,
+          storage: true,
+          subresources: { status: {} },
+          additionalPrinterColumns: [
+            { name: 'Display Name', type: 'string', jsonPath: '.spec.displayName' },
+            { name: 'Namespace', type: 'string', jsonPath: '.status.namespace' },
+            { name: 'Phase', type: 'string', jsonPath: '.status.phase' },
+            { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+            { name: 'Plan', type: 'string', jsonPath: '.spec.planId', priority: 1 },
+            {
+              name: 'Ready',
+              type: 'string',
+              jsonPath: '.status.conditions[?(@.type=="Ready")].status',
+              priority: 1,
+            },
+          ],
+          schema: { openAPIV3Schema: rootSchema() },
+        },
+      ],
+    },
+  };
+}
+
+export const CRD_PATH = 'config/crd/bases/neurallog.io_tenants.yaml';
+
+export function tenantCrdYaml(): string {
+  return `# Generated by \`tenant-operator crd\` from src/api; do not edit by hand.\n---\n${stringify(tenantCrd(), { lineWidth: 0 })}`;
+}
