@@ -67,7 +67,10 @@ const keyRef = (kind: string) =>
         .min(1)
         .max(253)
         .meta({ description: `Key within the ${kind}.` }),
-      optional: z.boolean().optional().meta({ description: `Whether the ${kind} or its key may be absent.` }),
+      optional: z
+        .boolean()
+        .optional()
+        .meta({ description: `Whether the ${kind} or its key may be absent.` }),
     })
     .meta({ description: `Selects a key of a ${kind}.` });
 
@@ -99,7 +102,10 @@ export const envVar = z
       .string()
       .min(1)
       .max(256)
-      .regex(new RegExp(ENV_NAME), 'must be a valid environment variable name (letters, digits, "_", "-", ".")')
+      .regex(
+        new RegExp(ENV_NAME),
+        'must be a valid environment variable name (letters, digits, "_", "-", ".")',
+      )
       .meta({ description: 'Environment variable name.' }),
     value: z.string().max(32768).optional().meta({ description: 'Literal value.' }),
     valueFrom: valueFrom.optional(),

@@ -15,8 +15,15 @@ export class YamlSyntaxError extends Error {
   readonly source: string;
   readonly line: number | undefined;
   readonly column: number | undefined;
-  constructor(source: string, line: number | undefined, column: number | undefined, detail: string, cause?: unknown) {
-    const where = line === undefined ? source : `${source}:${line}${column === undefined ? '' : `:${column}`}`;
+  constructor(
+    source: string,
+    line: number | undefined,
+    column: number | undefined,
+    detail: string,
+    cause?: unknown,
+  ) {
+    const where =
+      line === undefined ? source : `${source}:${line}${column === undefined ? '' : `:${column}`}`;
     super(`${where}: YAML syntax error: ${detail}`, { cause });
     this.name = 'YamlSyntaxError';
     this.source = source;
@@ -43,12 +50,18 @@ export function loadTenants(text: string, source: string): LoadedDocument[] {
     const error = doc.errors[0];
     if (error) {
       const pos = error.linePos?.[0];
-      throw new YamlSyntaxError(source, pos?.line, pos?.col, error.message.split(/ at line \d+, column \d+/)[0] ?? error.message, error);
+      throw new YamlSyntaxError(
+        source,
+        pos?.line,
+        pos?.col,
+        error.message.split(/ at line \d+, column \d+/)[0] ?? error.message,
+        error,
+      );
     }
     const value: unknown = doc.toJS({ maxAliasCount: 100 });
     if (value === null || value === undefined) continue;
     index++;
-    const line = lineOf(text, doc.range[0]);
+    const line = lineOf(text, doc.contents?.range?.[0] ?? doc.range[0]);
     out.push({ index, line, result: validateTenant(value) });
   }
   return out;

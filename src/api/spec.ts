@@ -81,7 +81,9 @@ const quotaOverrides = z
           .string()
           .max(253)
           .optional()
-          .meta({ description: 'Storage class for Redis volumes when spec.redis.storageClassName is unset.' }),
+          .meta({
+            description: 'Storage class for Redis volumes when spec.redis.storageClassName is unset.',
+          }),
       })
       .optional()
       .meta({ description: 'Storage quota override and default storage class.' }),
@@ -96,7 +98,10 @@ const quotaOverrides = z
 
 const features = z
   .strictObject({
-    aiEnabled: z.boolean().optional().meta({ description: 'Sets FEATURE_AI_ENABLED on the server (default false).' }),
+    aiEnabled: z
+      .boolean()
+      .optional()
+      .meta({ description: 'Sets FEATURE_AI_ENABLED on the server (default false).' }),
     customMetrics: z
       .boolean()
       .optional()
@@ -131,7 +136,10 @@ const server = z
       .array(envVar)
       .max(100)
       .optional()
-      .meta({ description: 'Extra environment variables; a name here replaces the operator-set variable of that name.' }),
+      .meta({
+        description:
+          'Extra environment variables; a name here replaces the operator-set variable of that name.',
+      }),
     probePath: z
       .string()
       .max(1024)
@@ -160,15 +168,18 @@ const redis = z
     storage: quantity(
       'Size of each Redis data volume (default 1Gi). Claims are not resized after creation.',
     ).optional(),
-    storageClassName: z
-      .string()
-      .max(253)
-      .optional()
-      .meta({
-        description: 'Storage class of the data volumes (default spec.resources.storage.storageClass, else the cluster default).',
-      }),
+    storageClassName: z.string().max(253).optional().meta({
+      description:
+        'Storage class of the data volumes (default spec.resources.storage.storageClass, else the cluster default).',
+    }),
     config: z
-      .record(z.string().max(64), z.string().max(1024).regex(/^[^\r\n]*$/, 'a redis config value is a single line'))
+      .record(
+        z.string().max(64),
+        z
+          .string()
+          .max(1024)
+          .regex(/^[^\r\n]*$/, 'a redis config value is a single line'),
+      )
       .superRefine((config, ctx) => {
         for (const key of Object.keys(config)) {
           if (!new RegExp(REDIS_DIRECTIVE_PATTERN).test(key)) {
@@ -215,16 +226,26 @@ const networkPolicy = z
     enabled: z
       .boolean()
       .optional()
-      .meta({ description: 'Network isolation on (default true); false removes every policy the operator made.' }),
+      .meta({
+        description: 'Network isolation on (default true); false removes every policy the operator made.',
+      }),
     allowedNamespaces: z
-      .array(z.string().max(63).regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a namespace name'))
+      .array(
+        z
+          .string()
+          .max(63)
+          .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a namespace name')
+          .meta({ description: 'A namespace name.' }),
+      )
       .max(50)
       .optional()
       .meta({ description: 'Namespaces whose pods may reach the server port.' }),
     allowWebEgress: z
       .boolean()
       .optional()
-      .meta({ description: 'Tenant pods may open HTTP(S) connections (TCP 80/443) anywhere (default true).' }),
+      .meta({
+        description: 'Tenant pods may open HTTP(S) connections (TCP 80/443) anywhere (default true).',
+      }),
     ingressRules: z
       .array(customRule('from'))
       .max(50)
@@ -267,14 +288,18 @@ const authService = z
       .int()
       .min(0)
       .optional()
-      .meta({ description: 'Accepted for compatibility and ignored: the Auth service is shared, not per tenant.' }),
+      .meta({
+        description: 'Accepted for compatibility and ignored: the Auth service is shared, not per tenant.',
+      }),
     resources: z
       .strictObject({
         requests: quantity('Accepted for compatibility and ignored.').optional(),
         limits: quantity('Accepted for compatibility and ignored.').optional(),
       })
       .optional()
-      .meta({ description: 'Accepted for compatibility and ignored: the Auth service is shared, not per tenant.' }),
+      .meta({
+        description: 'Accepted for compatibility and ignored: the Auth service is shared, not per tenant.',
+      }),
   })
   .meta({ description: 'Registration with the shared NeuralLog Auth service.' });
 
@@ -286,12 +311,16 @@ export const tenantSpec = z
     planId: z
       .enum(PLAN_IDS)
       .optional()
-      .meta({ description: 'Plan that sets the ResourceQuota: starter (default), professional or enterprise.' }),
+      .meta({
+        description: 'Plan that sets the ResourceQuota: starter (default), professional or enterprise.',
+      }),
     billingEmail: z
       .email('must be an e-mail address')
       .max(254)
       .optional()
-      .meta({ description: 'Billing contact, recorded as annotation neurallog.io/billing-email on the namespace.' }),
+      .meta({
+        description: 'Billing contact, recorded as annotation neurallog.io/billing-email on the namespace.',
+      }),
     resources: quotaOverrides.optional(),
     features: features.optional(),
     server: server.optional(),
@@ -302,7 +331,9 @@ export const tenantSpec = z
       .optional()
       .meta({ description: 'Older per-service settings (see spec.server).' }),
   })
-  .meta({ description: 'Desired state of the tenant. Every field is optional; defaults are documented per field.' });
+  .meta({
+    description: 'Desired state of the tenant. Every field is optional; defaults are documented per field.',
+  });
 
 export type TenantSpec = z.infer<typeof tenantSpec>;
 export type PlanId = (typeof PLAN_IDS)[number];

@@ -1,10 +1,24 @@
 /** `Tenant.status`: written only by the operator, through the status subresource. */
 import { z } from 'zod';
 
-export const TENANT_PHASES = ['Pending', 'Provisioning', 'Running', 'Degraded', 'Failed', 'Terminating'] as const;
+export const TENANT_PHASES = [
+  'Pending',
+  'Provisioning',
+  'Running',
+  'Degraded',
+  'Failed',
+  'Terminating',
+] as const;
 export type TenantPhase = (typeof TENANT_PHASES)[number];
 
-export const COMPONENT_PHASES = ['Pending', 'Provisioning', 'Running', 'Degraded', 'Failed', 'Disabled'] as const;
+export const COMPONENT_PHASES = [
+  'Pending',
+  'Provisioning',
+  'Running',
+  'Degraded',
+  'Failed',
+  'Disabled',
+] as const;
 
 export const CONDITION_TYPES = [
   'Ready',
@@ -19,8 +33,14 @@ export type ConditionType = (typeof CONDITION_TYPES)[number];
 const componentStatus = (name: string) =>
   z
     .object({
-      phase: z.enum(COMPONENT_PHASES).optional().meta({ description: `Phase of the ${name}.` }),
-      message: z.string().optional().meta({ description: `Human-readable state of the ${name}.` }),
+      phase: z
+        .enum(COMPONENT_PHASES)
+        .optional()
+        .meta({ description: `Phase of the ${name}.` }),
+      message: z
+        .string()
+        .optional()
+        .meta({ description: `Human-readable state of the ${name}.` }),
       readyReplicas: z.int().optional().meta({ description: 'Replicas ready.' }),
       totalReplicas: z.int().optional().meta({ description: 'Replicas desired.' }),
     })
@@ -44,7 +64,8 @@ export type Condition = z.infer<typeof condition>;
 export const tenantStatus = z
   .object({
     phase: z.enum(TENANT_PHASES).optional().meta({
-      description: 'Pending, Provisioning, Running, Degraded, Failed (needs a change by a person) or Terminating.',
+      description:
+        'Pending, Provisioning, Running, Degraded, Failed (needs a change by a person) or Terminating.',
     }),
     namespace: z.string().optional().meta({ description: 'Namespace holding the tenant deployment.' }),
     observedGeneration: z.int().optional().meta({ description: 'The generation this status describes.' }),

@@ -76,5 +76,7 @@ export function effectiveTenantId(t: Pick<Tenant, 'metadata' | 'spec'>): string 
 
 /** The CEL transition rule, checked in TypeScript for callers that know the previous object. */
 export function checkTenantIdUnchanged(oldTenant: Tenant, newTenant: Tenant): string | undefined {
-  return effectiveTenantId(oldTenant) === effectiveTenantId(newTenant) ? undefined : TENANT_ID_IMMUTABLE_RULE.message;
+  return effectiveTenantId(oldTenant) === effectiveTenantId(newTenant)
+    ? undefined
+    : TENANT_ID_IMMUTABLE_RULE.message;
 }

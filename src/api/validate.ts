@@ -23,7 +23,8 @@ export function formatPath(path: readonly PropertyKey[]): string {
   let out = '';
   for (const segment of path) {
     if (typeof segment === 'number') out += `[${segment}]`;
-    else if (typeof segment === 'string' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(segment)) out += out ? `.${segment}` : segment;
+    else if (typeof segment === 'string' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(segment))
+      out += out ? `.${segment}` : segment;
     else out += `[${JSON.stringify(String(segment))}]`;
   }
   return out;
@@ -46,7 +47,8 @@ function toIssues(error: z.ZodError): ValidationIssue[] {
     } else if (issue.code === 'invalid_union' && issue.errors.length > 0) {
       // Report the branch that got furthest rather than "invalid input".
       const best = issue.errors.reduce((a, b) => (b.length > 0 && b.length <= a.length ? b : a));
-      for (const inner of best) issues.push({ path: formatPath([...issue.path, ...inner.path]), message: inner.message });
+      for (const inner of best)
+        issues.push({ path: formatPath([...issue.path, ...inner.path]), message: inner.message });
     } else {
       issues.push({ path: formatPath(issue.path), message: issue.message });
     }

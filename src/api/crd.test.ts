@@ -1,0 +1,99 @@
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { test } from 'node:test';
+import { parse } from 'yaml';
+import { CRD_PATH, tenantCrd, tenantCrdYaml } from './crd.ts';
+
+type Node = { [key: string]: unknown };
+const root = new URL('../../', import.meta.url);
+
+function schemaOf(crd: Node): Node {
+  const versions = (crd.spec as Node).versions as Node[];
+  return ((versions[0] as Node).schema as Node).openAPIV3Schema as Node;
+}
+
+function walk(node: Node, path: string, visit: (node: Node, path: string) => void): void {
+  visit(node, path);
+  for (const [key, child] of Object.entries((node.properties as Node | undefined) ?? {})) {
+    walk(child as Node, `${path}.${key}`, visit);
+  }
+  if (node.items) walk(node.items as Node, `${path}[]`, visit);
+  if (typeof node.additionalProperties === 'object')
+    walk(node.additionalProperties as Node, `${path}{}`, visit);
+}
+
+test('the checked-in CRD is what the code generates (run `npm run generate` after changing src/api)', async () => {
+  const checkedIn = await readFile(new URL(CRD_PATH, root), 'utf8');
+  assert.equal(checkedIn, tenantCrdYaml());
+});
+
+test('the CRD YAML parses back to the generated object', () => {
+  assert.deepEqual(parse(tenantCrdYaml()), tenantCrd());
+});
+
+test('names, scope, printer columns and status subresource follow the spec', () => {
+  const spec = tenantCrd().spec as Node;
+  assert.equal(spec.scope, 'Cluster');
+  assert.deepEqual(spec.names, {
+    kind: 'Tenant',
+    listKind: 'TenantList',
+    plural: 'tenants',
+    singular: 'tenant',
+    shortNames: ['tn'],
+    categories: ['neurallog'],
+  });
+  const version = (spec.versions as Node[])[0] as Node;
+  assert.deepEqual(version.subresources, { status: {} });
+  const columns = version.additionalPrinterColumns as Node[];
+  assert.deepEqual(
+    columns.map((c) => [String(c.name).toUpperCase(), c.jsonPath, c.priority ?? 0]),
+    [
+      ['DISPLAY NAME', '.spec.displayName', 0],
+      ['NAMESPACE', '.status.namespace', 0],
+      ['PHASE', '.status.phase', 0],
+      ['AGE', '.metadata.creationTimestamp', 0],
+      ['PLAN', '.spec.planId', 1],
+      ['READY', '.status.conditions[?(@.type=="Ready")].status', 1],
+    ],
+  );
+});
+
+test('the schema is structural: no $ref, no uniqueItems, no additionalProperties beside properties', () => {
+  walk(schemaOf(tenantCrd()), 'root', (node, path) => {
+    assert.equal(node.$ref, undefined, `${path} has $ref`);
+    assert.equal(node.$defs, undefined, `${path} has $defs`);
+    assert.equal(node.uniqueItems, undefined, `${path} has uniqueItems`);
+    assert.equal(node.const, undefined, `${path} has const`);
+    if (node.properties)
+      assert.equal(node.additionalProperties, undefined, `${path} mixes properties and additionalProperties`);
+    if (node['x-kubernetes-int-or-string']) {
+      assert.deepEqual(node.anyOf, [{ type: 'integer' }, { type: 'string' }], `${path} int-or-string`);
+    } else {
+      assert.ok(node.type, `${path} has no type`);
+    }
+  });
+});
+
+test('every field under spec and status has a description (kubectl explain is useful)', () => {
+  const missing: string[] = [];
+  walk(schemaOf(tenantCrd()), 'tenant', (node, path) => {
+    if (path.endsWith('{}') || path === 'tenant.metadata') return;
+    if (typeof node.description !== 'string' || node.description.length === 0) missing.push(path);
+  });
+  assert.deepEqual(missing, []);
+});
+
+test('quantities are int-or-string with the quantity pattern', () => {
+  const spec = schemaOf(tenantCrd()).properties as Node;
+  const redis = ((spec.spec as Node).properties as Node).redis as Node;
+  const storage = (redis.properties as Node).storage as Node;
+  assert.equal(storage['x-kubernetes-int-or-string'], true);
+  assert.match(String(storage.pattern), /KMGTPE/);
+});
+
+test('root CEL rules check the tenant id and its immutability', () => {
+  const rules = schemaOf(tenantCrd())['x-kubernetes-validations'] as Node[];
+  assert.equal(rules.length, 2);
+  assert.match(String(rules[0]?.rule), /self\.metadata\.name\.matches/);
+  assert.match(String(rules[1]?.rule), /oldSelf/);
+});
