@@ -77,13 +77,9 @@ const quotaOverrides = z
     storage: z
       .strictObject({
         requests: quantity("Overrides the plan's requests.storage quota.").optional(),
-        storageClass: z
-          .string()
-          .max(253)
-          .optional()
-          .meta({
-            description: 'Storage class for Redis volumes when spec.redis.storageClassName is unset.',
-          }),
+        storageClass: z.string().max(253).optional().meta({
+          description: 'Storage class for Redis volumes when spec.redis.storageClassName is unset.',
+        }),
       })
       .optional()
       .meta({ description: 'Storage quota override and default storage class.' }),
@@ -132,14 +128,10 @@ const server = z
       .optional()
       .meta({ description: 'Image pull policy (default IfNotPresent).' }),
     resources: containerResources({ cpu: '100m / 500m', memory: '128Mi / 512Mi' }).optional(),
-    env: z
-      .array(envVar)
-      .max(100)
-      .optional()
-      .meta({
-        description:
-          'Extra environment variables; a name here replaces the operator-set variable of that name.',
-      }),
+    env: z.array(envVar).max(100).optional().meta({
+      description:
+        'Extra environment variables; a name here replaces the operator-set variable of that name.',
+    }),
     probePath: z
       .string()
       .max(1024)
@@ -204,31 +196,38 @@ const redis = z
   })
   .meta({ description: "The tenant's Redis (StatefulSet <id>-redis)." });
 
-const labelMap = (description: string) => stringMap(description);
+const rulePorts = z
+  .array(networkPort)
+  .max(20)
+  .optional()
+  .meta({ description: 'Ports allowed; empty means all ports.' });
+const ruleDescription = z.string().max(1024).optional().meta({ description: 'What the rule is for.' });
 
-const customRule = (direction: 'from' | 'to') =>
-  z
-    .strictObject({
-      description: z.string().max(1024).optional().meta({ description: 'What the rule is for.' }),
-      [direction]: labelMap(
-        `Pod labels (in the tenant namespace) the traffic is allowed ${direction}; empty means every pod there.`,
-      ).optional(),
-      ports: z
-        .array(networkPort)
-        .max(20)
-        .optional()
-        .meta({ description: 'Ports allowed; empty means all ports.' }),
-    })
-    .meta({ description: `A custom ${direction === 'from' ? 'ingress' : 'egress'} rule.` });
+const ingressRule = z
+  .strictObject({
+    description: ruleDescription,
+    from: stringMap(
+      'Pod labels (in the tenant namespace) the traffic is allowed from; empty means every pod there.',
+    ).optional(),
+    ports: rulePorts,
+  })
+  .meta({ description: 'A custom ingress rule.' });
+
+const egressRule = z
+  .strictObject({
+    description: ruleDescription,
+    to: stringMap(
+      'Pod labels (in the tenant namespace) the traffic is allowed to; empty means every pod there.',
+    ).optional(),
+    ports: rulePorts,
+  })
+  .meta({ description: 'A custom egress rule.' });
 
 const networkPolicy = z
   .strictObject({
-    enabled: z
-      .boolean()
-      .optional()
-      .meta({
-        description: 'Network isolation on (default true); false removes every policy the operator made.',
-      }),
+    enabled: z.boolean().optional().meta({
+      description: 'Network isolation on (default true); false removes every policy the operator made.',
+    }),
     allowedNamespaces: z
       .array(
         z
@@ -240,19 +239,16 @@ const networkPolicy = z
       .max(50)
       .optional()
       .meta({ description: 'Namespaces whose pods may reach the server port.' }),
-    allowWebEgress: z
-      .boolean()
-      .optional()
-      .meta({
-        description: 'Tenant pods may open HTTP(S) connections (TCP 80/443) anywhere (default true).',
-      }),
+    allowWebEgress: z.boolean().optional().meta({
+      description: 'Tenant pods may open HTTP(S) connections (TCP 80/443) anywhere (default true).',
+    }),
     ingressRules: z
-      .array(customRule('from'))
+      .array(ingressRule)
       .max(50)
       .optional()
       .meta({ description: 'Extra ingress rules, one NetworkPolicy custom-ingress-<i> each.' }),
     egressRules: z
-      .array(customRule('to'))
+      .array(egressRule)
       .max(50)
       .optional()
       .meta({ description: 'Extra egress rules, one NetworkPolicy custom-egress-<i> each.' }),
@@ -284,13 +280,9 @@ const authService = z
       .boolean()
       .optional()
       .meta({ description: 'Register the tenant with the NeuralLog Auth service (default true).' }),
-    replicas: z
-      .int()
-      .min(0)
-      .optional()
-      .meta({
-        description: 'Accepted for compatibility and ignored: the Auth service is shared, not per tenant.',
-      }),
+    replicas: z.int().min(0).optional().meta({
+      description: 'Accepted for compatibility and ignored: the Auth service is shared, not per tenant.',
+    }),
     resources: z
       .strictObject({
         requests: quantity('Accepted for compatibility and ignored.').optional(),
@@ -308,19 +300,12 @@ export const tenantSpec = z
     displayName: z.string().max(253).optional().meta({ description: 'Human-readable tenant name.' }),
     description: z.string().max(1024).optional().meta({ description: 'Free-text description.' }),
     tenantId: tenantId.optional(),
-    planId: z
-      .enum(PLAN_IDS)
-      .optional()
-      .meta({
-        description: 'Plan that sets the ResourceQuota: starter (default), professional or enterprise.',
-      }),
-    billingEmail: z
-      .email('must be an e-mail address')
-      .max(254)
-      .optional()
-      .meta({
-        description: 'Billing contact, recorded as annotation neurallog.io/billing-email on the namespace.',
-      }),
+    planId: z.enum(PLAN_IDS).optional().meta({
+      description: 'Plan that sets the ResourceQuota: starter (default), professional or enterprise.',
+    }),
+    billingEmail: z.email('must be an e-mail address').max(254).optional().meta({
+      description: 'Billing contact, recorded as annotation neurallog.io/billing-email on the namespace.',
+    }),
     resources: quotaOverrides.optional(),
     features: features.optional(),
     server: server.optional(),

@@ -5,7 +5,9 @@ export class InputReadError extends Error {
   constructor(path: string, cause: unknown) {
     const code = (cause as NodeJS.ErrnoException | undefined)?.code;
     const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : String(cause);
-    super(`cannot read ${path}: ${why}; pass a Tenant YAML/JSON file with -f, or -f - for standard input`, { cause });
+    super(`cannot read ${path}: ${why}; pass a Tenant YAML/JSON file with -f, or -f - for standard input`, {
+      cause,
+    });
     this.name = 'InputReadError';
   }
 }

@@ -10,7 +10,9 @@ const DEFAULT_AUTH_URL = 'http://auth.neurallog-system.svc:3000';
 
 export function buildProgram(io: Output, setExitCode: (code: number) => void): Command {
   const program = new Command('tenant-operator')
-    .description('NeuralLog Tenant Operator: one Tenant object becomes a complete, isolated NeuralLog deployment')
+    .description(
+      'NeuralLog Tenant Operator: one Tenant object becomes a complete, isolated NeuralLog deployment',
+    )
     .showHelpAfterError()
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .exitOverride();

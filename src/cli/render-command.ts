@@ -17,7 +17,8 @@ export async function renderCommand(file: string, options: { authUrl: string }, 
   if (invalid.length > 0) {
     for (const doc of invalid) {
       if (doc.result.ok) continue;
-      for (const issue of doc.result.issues) io.err(`${source} (document ${doc.index}): ${formatIssue(issue)}\n`);
+      for (const issue of doc.result.issues)
+        io.err(`${source} (document ${doc.index}): ${formatIssue(issue)}\n`);
     }
     io.err('nothing rendered: fix the problems above (see `tenant-operator validate`)\n');
     return 1;

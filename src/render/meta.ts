@@ -66,7 +66,16 @@ export function tenantLabels(t: ResolvedTenant, component: Component): Record<st
 
 export function ownerReference(t: ResolvedTenant): OwnerReference[] | undefined {
   if (!t.uid) return undefined;
-  return [{ apiVersion: API_VERSION, kind: KIND, name: t.name, uid: t.uid, controller: true, blockOwnerDeletion: true }];
+  return [
+    {
+      apiVersion: API_VERSION,
+      kind: KIND,
+      name: t.name,
+      uid: t.uid,
+      controller: true,
+      blockOwnerDeletion: true,
+    },
+  ];
 }
 
 /** Metadata for an object of `component`; namespaced unless `namespaced: false`. */
@@ -99,3 +108,4 @@ export const names = {
 
 export const REDIS_PORT = 6379;
 export const SERVER_PORT = 3030;
+export const SERVER_PORT_NAME = 'http';

@@ -1,0 +1,357 @@
+/**
+ * Reconciles one Tenant: reads what exists (watch caches), decides (plan.ts, status.ts), writes
+ * only what differs, and reports through status, events and metrics.
+ */
+import { randomBytes } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
+import type { Logger } from 'pino';
+import { type ResolvedTenant, resolveTenant } from '../api/resolve.ts';
+import type { TenantStatus } from '../api/status.ts';
+import { validateTenant, formatIssue } from '../api/validate.ts';
+import { AuthServiceRejectedError } from '../auth/errors.ts';
+import type { EventRecorder, EventType } from '../kube/events.ts';
+import type { KubeObject, KubeWriter } from '../kube/objects.ts';
+import { isAlreadyExists, KubeApiError } from '../kube/rest.ts';
+import { objectKey } from '../kube/resources.ts';
+import { render } from '../render/index.ts';
+import { FINALIZER, type RenderedObject } from '../render/meta.ts';
+import { isCreateOnly } from '../render/redis.ts';
+import { PermanentError } from '../runtime/controller.ts';
+import { describeObject } from './describe.ts';
+import { type Action, planChildren } from './plan.ts';
+import { quotaProblem } from './quota-fit.ts';
+import { type AuthState, type NamespaceState, authStateFromStatus, deriveStatus } from './status.ts';
+
+export interface TenantObject extends KubeObject {
+  spec?: unknown;
+  status?: TenantStatus;
+}
+
+export interface ObservedCluster {
+  tenant(name: string): TenantObject | undefined;
+  /** Every cached object labelled as belonging to tenant `id`. */
+  children(id: string): KubeObject[];
+  /** The namespace from the cache (only operator-labelled ones are cached). */
+  namespace(name: string): KubeObject | undefined;
+}
+
+export interface AuthPort {
+  register(tenantId: string): Promise<unknown>;
+  deregister(tenantId: string): Promise<unknown>;
+}
+
+export interface ReconcilerMetrics {
+  tenantCreated(): void;
+  tenantDeleted(): void;
+  driftCorrected(kind: string): void;
+}
+
+export interface ReconcilerOptions {
+  observed: ObservedCluster;
+  writer: KubeWriter;
+  events: EventRecorder;
+  metrics: ReconcilerMetrics;
+  /** Undefined when no Auth service is configured at all. */
+  auth: AuthPort;
+  authUrl: string;
+  authDeregisterTimeoutMs: number;
+  logger: Logger;
+  now?: () => Date;
+  generatePassword?: () => string;
+}
+
+export class ChildWriteError extends Error {
+  constructor(failures: string[], cause: unknown) {
+    super(`could not write ${failures.length} object(s): ${failures.join('; ')}`, { cause });
+    this.name = 'ChildWriteError';
+  }
+}
+
+export class AuthPendingError extends Error {
+  constructor(message: string, cause: unknown) {
+    super(message, { cause });
+    this.name = 'AuthPendingError';
+  }
+}
+
+const NAMESPACE_RECHECK_MS = 5_000;
+const CONFLICT_RECHECK_MS = 60_000;
+const DEREGISTER_RETRY_MS = 15_000;
+
+function ownedBy(obj: KubeObject, uid: string | undefined): boolean {
+  return uid !== undefined && (obj.metadata.ownerReferences ?? []).some((o) => o.uid === uid && o.controller);
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+export function createReconciler(options: ReconcilerOptions) {
+  const { observed, writer, events, metrics, logger } = options;
+  const now = options.now ?? (() => new Date());
+  const generatePassword = options.generatePassword ?? (() => randomBytes(32).toString('base64url'));
+
+  function event(t: TenantObject, type: EventType, reason: string, message: string): Promise<void> {
+    return events.record(
+      { name: t.metadata.name, ...(t.metadata.uid ? { uid: t.metadata.uid } : {}) },
+      type,
+      reason,
+      message,
+    );
+  }
+
+  async function lookupNamespace(name: string): Promise<KubeObject | undefined> {
+    return observed.namespace(name) ?? (await writer.get({ kind: 'Namespace', name }));
+  }
+
+  /** Writes status only when it differs; emits events for the transitions worth telling. */
+  async function publishStatus(t: TenantObject, status: TenantStatus): Promise<void> {
+    const previous = t.status;
+    if (isDeepStrictEqual(previous ?? {}, status)) return;
+    const patch: Record<string, unknown> = { ...status };
+    for (const key of Object.keys(previous ?? {})) if (!(key in status)) patch[key] = null;
+    try {
+      await writer.patchTenantStatus(t.metadata.name, patch);
+    } catch (error) {
+      if (error instanceof KubeApiError && error.status === 404) return;
+      throw error;
+    }
+    if (status.phase === 'Running' && previous?.phase !== 'Running') {
+      await event(t, 'Normal', 'Running', 'Tenant is running');
+    }
+    const warnings = [
+      'NamespaceConflict',
+      'QuotaTooSmall',
+      'StorageChangeNotApplied',
+      'AuthServiceUnavailable',
+      'AuthServiceRejected',
+    ];
+    for (const c of status.conditions ?? []) {
+      if (!warnings.includes(c.reason)) continue;
+      const before = previous?.conditions?.find((p) => p.type === c.type);
+      if (before?.reason === c.reason && before.message === c.message) continue;
+      await event(t, 'Warning', c.reason, c.message);
+    }
+  }
+
+  async function executeAction(t: TenantObject, action: Action): Promise<KubeObject | undefined> {
+    const what = describeObject(action.object as RenderedObject);
+    if (action.type === 'delete') {
+      await writer.delete(
+        {
+          kind: action.object.kind,
+          name: action.object.metadata.name,
+          namespace: action.object.metadata.namespace,
+        },
+        action.object.metadata.uid ? { uid: action.object.metadata.uid } : {},
+      );
+      await event(t, 'Normal', 'Deleted', `Deleted ${what}: no longer desired`);
+      return undefined;
+    }
+    const written =
+      action.type === 'create'
+        ? await writer.create(action.object as KubeObject)
+        : await writer.apply(action.object as KubeObject);
+    if (action.reason === 'created') {
+      await event(t, 'Normal', 'Created', `Created ${what}`);
+    } else if (action.reason === 'updated') {
+      await event(t, 'Normal', 'Updated', `Updated ${what}`);
+    } else {
+      metrics.driftCorrected(action.object.kind);
+      const detail =
+        action.type === 'apply' && action.changed.length > 0
+          ? `changed ${action.changed.slice(0, 3).join(', ')}`
+          : 'it was missing';
+      await event(t, 'Normal', 'DriftCorrected', `Restored ${what} (${detail})`);
+    }
+    return written;
+  }
+
+  async function registerWithAuth(t: TenantObject, r: ResolvedTenant): Promise<AuthState> {
+    if (!r.authEnabled) return { state: 'disabled' };
+    const known = authStateFromStatus(t.status);
+    if (known?.state === 'registered') return known;
+    try {
+      await options.auth.register(r.id);
+      return { state: 'registered' };
+    } catch (error) {
+      const message = `Registration with the Auth service failed: ${errorMessage(error)}`;
+      return error instanceof AuthServiceRejectedError
+        ? { state: 'rejected', message }
+        : { state: 'unavailable', message };
+    }
+  }
+
+  async function finalize(t: TenantObject, r: ResolvedTenant | undefined, log: Logger) {
+    const finalizers = t.metadata.finalizers ?? [];
+    if (!finalizers.includes(FINALIZER)) return {};
+    const nsName = r?.namespace;
+    let auth: AuthState =
+      r?.authEnabled === false
+        ? { state: 'disabled' }
+        : (authStateFromStatus(t.status) ?? { state: 'pending' });
+    if (r && r.authEnabled && auth.state !== 'deregistered') {
+      try {
+        await options.auth.deregister(r.id);
+        auth = { state: 'deregistered' };
+      } catch (error) {
+        const elapsed =
+          now().getTime() - new Date(t.metadata.deletionTimestamp ?? now().toISOString()).getTime();
+        const remaining = options.authDeregisterTimeoutMs - elapsed;
+        if (remaining > 0) {
+          const message = `Deregistration from the Auth service failed (${errorMessage(error)}); deletion waits for it, at most ${Math.ceil(remaining / 1000)} s more`;
+          await publishStatus(t, { ...(t.status ?? {}), phase: 'Terminating' });
+          await event(t, 'Warning', 'AuthServiceUnavailable', message);
+          log.warn({ err: error }, 'deregistration failed; will retry');
+          return { requeueAfterMs: Math.min(remaining, DEREGISTER_RETRY_MS) };
+        }
+        await event(
+          t,
+          'Warning',
+          'AuthDeregistrationTimedOut',
+          `Gave up deregistering from the Auth service after ${Math.round(options.authDeregisterTimeoutMs / 1000)} s (${errorMessage(error)}); deleting anyway. Remove tenant ${r.id} from the Auth service by hand`,
+        );
+        auth = { state: 'deregistered' };
+      }
+    }
+    await publishStatus(t, {
+      ...(t.status ?? {}),
+      phase: 'Terminating',
+      conditions: (t.status?.conditions ?? []).map((c) =>
+        c.type === 'AuthRegistered' && auth.state === 'deregistered'
+          ? {
+              ...c,
+              status: 'False',
+              reason: 'Deregistered',
+              message: 'Tenant was removed from the Auth service',
+            }
+          : c,
+      ),
+    });
+    if (nsName) {
+      const ns = await lookupNamespace(nsName);
+      if (ns && ownedBy(ns, t.metadata.uid)) {
+        if (!ns.metadata.deletionTimestamp) {
+          await writer.delete(
+            { kind: 'Namespace', name: nsName },
+            ns.metadata.uid ? { uid: ns.metadata.uid } : {},
+          );
+          await event(t, 'Normal', 'Deleting', `Deleting namespace ${nsName}`);
+        }
+        return { requeueAfterMs: NAMESPACE_RECHECK_MS };
+      }
+    }
+    await writer.setTenantFinalizers(
+      t.metadata.name,
+      finalizers.filter((f) => f !== FINALIZER),
+      t.metadata.resourceVersion ?? '',
+    );
+    metrics.tenantDeleted();
+    log.info('tenant deleted');
+    return {};
+  }
+
+  return async function reconcile(
+    name: string,
+    ctx: { logger?: Logger } = {},
+  ): Promise<{ requeueAfterMs?: number }> {
+    const log = ctx.logger ?? logger.child({ tenant: name });
+    let t = observed.tenant(name);
+    if (!t) return {};
+    const validation = validateTenant(t);
+    const resolved = validation.ok ? resolveTenant(validation.tenant) : undefined;
+    if (t.metadata.deletionTimestamp) return finalize(t, resolved, log);
+    if (!validation.ok || !resolved) {
+      const message = `spec is invalid: ${validation.ok ? '' : validation.issues.map(formatIssue).join('; ')}`;
+      await event(t, 'Warning', 'InvalidSpec', message);
+      throw new PermanentError(message);
+    }
+
+    if (!(t.metadata.finalizers ?? []).includes(FINALIZER)) {
+      const updated = await writer.setTenantFinalizers(
+        name,
+        [...(t.metadata.finalizers ?? []), FINALIZER],
+        t.metadata.resourceVersion ?? '',
+      );
+      t = { ...t, metadata: { ...t.metadata, ...updated.metadata } };
+    }
+    const uid = t.metadata.uid;
+    const r = resolveTenant({ ...validation.tenant, metadata: { ...validation.tenant.metadata, uid } });
+    const generation = t.metadata.generation;
+    const specChanged = generation === undefined || generation !== t.status?.observedGeneration;
+
+    const liveNamespace = await lookupNamespace(r.namespace);
+    let namespaceState: NamespaceState = 'absent';
+    if (liveNamespace) {
+      if (!ownedBy(liveNamespace, uid)) namespaceState = 'conflict';
+      else if (liveNamespace.metadata.deletionTimestamp) namespaceState = 'terminating';
+      else namespaceState = 'ready';
+    }
+    const auth = await registerWithAuth(t, r);
+    const base = { tenant: r, generation, previous: t.status, deleting: false, auth, now: now() };
+    if (namespaceState === 'conflict' || namespaceState === 'terminating') {
+      await publishStatus(
+        t,
+        deriveStatus({ ...base, namespace: namespaceState, redis: undefined, server: undefined }),
+      );
+      return { requeueAfterMs: namespaceState === 'conflict' ? CONFLICT_RECHECK_MS : NAMESPACE_RECHECK_MS };
+    }
+
+    const desired = render(r, { authUrl: options.authUrl, redisPassword: generatePassword() });
+    const live = new Map<string, KubeObject>();
+    for (const child of observed.children(r.id)) live.set(objectKey(child), child);
+    if (liveNamespace)
+      live.set(objectKey({ kind: 'Namespace', metadata: liveNamespace.metadata }), {
+        ...liveNamespace,
+        kind: 'Namespace',
+      });
+    const plan = planChildren({ desired, live, specChanged, isCreateOnly, tenantId: r.id });
+
+    const after = new Map(live);
+    const failures: string[] = [];
+    let firstError: unknown;
+    for (const action of plan.actions) {
+      const key = objectKey(action.object);
+      try {
+        const written = await executeAction(t, action);
+        if (written) after.set(key, written);
+        else after.delete(key);
+        if (action.object.kind === 'Namespace' && action.type === 'create') {
+          namespaceState = 'ready';
+          if (action.reason === 'created') metrics.tenantCreated();
+        }
+      } catch (error) {
+        if (action.object.kind === 'Namespace' && isAlreadyExists(error)) {
+          // Someone made the namespace between our read and our create: re-check ownership.
+          return { requeueAfterMs: 0 };
+        }
+        firstError ??= error;
+        failures.push(`${describeObject(action.object as RenderedObject)}: ${errorMessage(error)}`);
+        log.warn({ err: error, object: key }, 'write failed');
+        if (action.object.kind === 'Namespace') break;
+      }
+    }
+    if (plan.actions.length > 0)
+      log.info({ writes: plan.actions.length, failed: failures.length }, 'applied changes');
+
+    const statefulSet = after.get(`StatefulSet/${r.namespace}/${r.id}-redis`);
+    const deployment = after.get(`Deployment/${r.namespace}/${r.id}-server`);
+    const status = deriveStatus({
+      ...base,
+      namespace: namespaceState,
+      redis: statefulSet as never,
+      server: deployment as never,
+      ...(plan.storageChange ? { storageChange: plan.storageChange } : {}),
+      ...(quotaProblem(r) ? { quotaProblem: quotaProblem(r) } : {}),
+    });
+    await publishStatus(t, status);
+
+    if (failures.length > 0) {
+      await event(t, 'Warning', 'ApplyFailed', failures.join('; '));
+      throw new ChildWriteError(failures, firstError);
+    }
+    if (auth.state === 'unavailable' || auth.state === 'rejected')
+      throw new AuthPendingError(auth.message, undefined);
+    return {};
+  };
+}
