@@ -1,12 +1,24 @@
 #!/usr/bin/env node
 /** The `tenant-operator` command line: wires flags to commands, holds no logic of its own. */
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { resolveAuthUrl } from '../auth/index.ts';
 import { crdCommand } from './crd-command.ts';
 import { type Output, processOutput } from './io.ts';
 import { renderCommand } from './render-command.ts';
+import { runCommand } from './run-command.ts';
 import { validateCommand } from './validate-command.ts';
 
-const DEFAULT_AUTH_URL = 'http://auth.neurallog-system.svc:3000';
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a whole number of at least 1');
+  return n;
+}
+
+function bool(value: string | undefined): boolean {
+  if (value === undefined || value === 'true') return true;
+  if (value === 'false') return false;
+  throw new InvalidArgumentError('must be true or false');
+}
 
 export function buildProgram(io: Output, setExitCode: (code: number) => void): Command {
   const program = new Command('tenant-operator')
@@ -21,13 +33,13 @@ export function buildProgram(io: Output, setExitCode: (code: number) => void): C
     .command('render')
     .description('print every object a Tenant becomes, exactly as the controller applies it')
     .requiredOption('-f, --file <path>', 'Tenant YAML/JSON file (several documents allowed); - reads stdin')
-    .addOption(
-      new Option('--auth-url <url>', 'Auth service base URL (the server gets it as AUTH_URL)')
-        .env('AUTH_SERVICE_URL')
-        .default(DEFAULT_AUTH_URL),
+    .option(
+      '--auth-url <url>',
+      'Auth service base URL given to the server as AUTH_URL (default: $AUTH_SERVICE_URL, else http://auth.neurallog-system.svc:3000)',
     )
-    .action(async (opts: { file: string; authUrl: string }) => {
-      setExitCode(await renderCommand(opts.file, { authUrl: opts.authUrl }, io));
+    .action(async (opts: { file: string; authUrl?: string }) => {
+      const authUrl = resolveAuthUrl({ flag: opts.authUrl, env: process.env });
+      setExitCode(await renderCommand(opts.file, { authUrl }, io));
     });
 
   program
@@ -43,6 +55,45 @@ export function buildProgram(io: Output, setExitCode: (code: number) => void): C
     .description('print the Tenant CustomResourceDefinition YAML')
     .action(() => {
       setExitCode(crdCommand(io));
+    });
+
+  program
+    .command('run')
+    .description('run the controller: reconcile Tenants into their deployments')
+    .option(
+      '--kubeconfig <path>',
+      'kubeconfig file (default: in-cluster, else $KUBECONFIG, else ~/.kube/config)',
+    )
+    .option(
+      '--leader-elect [bool]',
+      'elect a leader through a Lease so only one replica reconciles',
+      bool,
+      false,
+    )
+    .option(
+      '--leader-election-id <name>',
+      'name of the leader election Lease',
+      'neurallog-operator.neurallog.io',
+    )
+    .option('--leader-election-namespace <ns>', "namespace of the Lease (default: the pod's namespace)")
+    .option('--metrics-bind-address <addr>', 'address of /metrics; 0 disables', ':8080')
+    .option('--health-probe-bind-address <addr>', 'address of /healthz and /readyz; 0 disables', ':8081')
+    .addOption(new Option('--log-level <level>', 'trace, debug, info, warn or error').default('info'))
+    .addOption(new Option('--zap-log-level <level>', 'alias of --log-level').hideHelp())
+    .option('--concurrency <n>', 'tenants reconciled at once', positiveInt, 4)
+    .option('--resync-period <duration>', 're-queue every tenant this often', '10m')
+    .option(
+      '--auth-url <url>',
+      'Auth service base URL (default: $AUTH_SERVICE_URL, else http://auth.neurallog-system.svc:3000)',
+    )
+    .option(
+      '--auth-token-file <path>',
+      'file holding a bearer token for the Auth service (re-read when it changes)',
+    )
+    .option('--auth-deregister-timeout <duration>', 'how long deletion waits for Auth deregistration', '10m')
+    .action(async (opts: Record<string, unknown>) => {
+      const flags = { ...opts, logLevel: (opts.zapLogLevel as string | undefined) ?? opts.logLevel };
+      setExitCode(await runCommand(flags as unknown as Parameters<typeof runCommand>[0]));
     });
 
   return program;

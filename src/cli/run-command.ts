@@ -1,0 +1,59 @@
+/** `tenant-operator run`: the controller process (SPEC §7). */
+import { pino } from 'pino';
+import { resolveAuthUrl } from '../auth/index.ts';
+import { startManager } from '../operator/manager.ts';
+import { installSignalHandlers } from '../runtime/signals.ts';
+import { parseDuration } from './duration.ts';
+
+export interface RunFlags {
+  kubeconfig?: string;
+  leaderElect: boolean;
+  leaderElectionId: string;
+  leaderElectionNamespace?: string;
+  metricsBindAddress: string;
+  healthProbeBindAddress: string;
+  logLevel: string;
+  concurrency: number;
+  resyncPeriod: string;
+  authUrl?: string;
+  authTokenFile?: string;
+  authDeregisterTimeout: string;
+}
+
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error'] as const;
+
+export class FlagError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'FlagError';
+  }
+}
+
+export async function runCommand(flags: RunFlags): Promise<number> {
+  if (!(LOG_LEVELS as readonly string[]).includes(flags.logLevel)) {
+    throw new FlagError(`--log-level: "${flags.logLevel}" is not one of ${LOG_LEVELS.join(', ')}`);
+  }
+  if (!Number.isInteger(flags.concurrency) || flags.concurrency < 1) {
+    throw new FlagError(`--concurrency: must be a whole number of at least 1, got ${flags.concurrency}`);
+  }
+  const logger = pino({ level: flags.logLevel, base: { controller: 'tenant' } });
+  const manager = await startManager({
+    ...(flags.kubeconfig ? { kubeconfig: flags.kubeconfig } : {}),
+    leaderElect: flags.leaderElect,
+    leaderElectionId: flags.leaderElectionId,
+    ...(flags.leaderElectionNamespace ? { leaderElectionNamespace: flags.leaderElectionNamespace } : {}),
+    metricsBindAddress: flags.metricsBindAddress,
+    healthProbeBindAddress: flags.healthProbeBindAddress,
+    concurrency: flags.concurrency,
+    resyncPeriodMs: parseDuration('--resync-period', flags.resyncPeriod),
+    authUrl: resolveAuthUrl({ flag: flags.authUrl, env: process.env }),
+    ...(flags.authTokenFile ? { authTokenFile: flags.authTokenFile } : {}),
+    authDeregisterTimeoutMs: parseDuration('--auth-deregister-timeout', flags.authDeregisterTimeout),
+    logger,
+  });
+  installSignalHandlers({ shutdown: () => manager.shutdown(), logger });
+  const { exitCode } = await manager.done;
+  // Lost leadership: leave now, with open watches and servers, so no second reconciler runs.
+  if (exitCode !== 0) process.exit(exitCode);
+  return exitCode;
+}

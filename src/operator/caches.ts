@@ -1,0 +1,166 @@
+/**
+ * The watch caches the controller reads from: every Tenant, and every child kind filtered by the
+ * managed-by label, so memory holds only what this operator made. Child events queue their tenant.
+ */
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import type { KubeObject } from '../kube/objects.ts';
+import { CHILD_TYPES, type ResourceType, TENANT_TYPE, collectionPath, objectKey } from '../kube/resources.ts';
+import { KubeWatchSource } from '../kube/watch-source.ts';
+import { LABEL_MANAGED_BY, LABEL_TENANT, MANAGED_BY } from '../render/meta.ts';
+import type { ObservedCluster, TenantObject } from '../reconcile/reconciler.ts';
+import { Informer, type InformerHandlers } from '../runtime/informer.ts';
+
+export interface CacheEvents {
+  /** A Tenant changed (or a child of it did): reconcile `name`. */
+  enqueue(tenantName: string): void;
+  /** A Tenant object was added, changed or removed (for the phase and plan gauges). */
+  tenantsChanged?(tenants: TenantObject[]): void;
+  /** A ResourceQuota of a tenant changed or went away. */
+  quotaChanged?(tenantId: string, quota: KubeObject | undefined): void;
+}
+
+export interface OperatorCaches extends ObservedCluster {
+  start(): void;
+  stop(): Promise<void>;
+  waitForSync(signal?: AbortSignal): Promise<void>;
+  hasSynced(): boolean;
+  tenants(): TenantObject[];
+  /** Queue every cached tenant (periodic resync). */
+  informers: ReadonlyArray<Informer<KubeObject>>;
+}
+
+export interface CacheOptions {
+  kubeConfig: KubeConfig;
+  logger: Logger;
+  events: CacheEvents;
+  resyncPeriodMs: number;
+}
+
+/** List items come without kind/apiVersion; the cache restores them so objects are self-describing. */
+function withType(type: ResourceType, obj: KubeObject): KubeObject {
+  if (obj.kind === type.kind && obj.apiVersion === type.apiVersion) return obj;
+  return { ...obj, kind: type.kind, apiVersion: type.apiVersion };
+}
+
+function controllerTenant(obj: KubeObject): string | undefined {
+  return obj.metadata.ownerReferences?.find((o) => o.controller && o.kind === 'Tenant')?.name;
+}
+
+export function createOperatorCaches(options: CacheOptions): OperatorCaches {
+  const { kubeConfig, logger, events } = options;
+  const byTenantId = new Map<string, Map<string, KubeObject>>();
+  const managedSelector = `${LABEL_MANAGED_BY}=${MANAGED_BY}`;
+
+  const tenantInformer: Informer<TenantObject> = new Informer<TenantObject>({
+    name: 'tenants',
+    logger,
+    resyncPeriodMs: options.resyncPeriodMs,
+    source: new KubeWatchSource<TenantObject>({ kubeConfig, path: collectionPath(TENANT_TYPE) }),
+    handlers: {
+      onAdd: (t) => {
+        events.enqueue(t.metadata.name);
+        events.tenantsChanged?.(tenantInformer.list());
+      },
+      onUpdate: (_old, t) => {
+        events.enqueue(t.metadata.name);
+        events.tenantsChanged?.(tenantInformer.list());
+      },
+      onDelete: () => {
+        events.tenantsChanged?.(tenantInformer.list());
+      },
+      onResync: (t: TenantObject) => {
+        events.enqueue(t.metadata.name);
+      },
+    },
+  });
+
+  function tenantNameFor(obj: KubeObject): string | undefined {
+    const owner = controllerTenant(obj);
+    if (owner) return owner;
+    const id = obj.metadata.labels?.[LABEL_TENANT];
+    if (!id) return undefined;
+    return tenantInformer
+      .list()
+      .find((t) => ((t.spec as { tenantId?: string } | undefined)?.tenantId ?? t.metadata.name) === id)
+      ?.metadata.name;
+  }
+
+  function index(obj: KubeObject, present: boolean): void {
+    const id = obj.metadata.labels?.[LABEL_TENANT];
+    if (!id) return;
+    const key = objectKey(obj);
+    let children = byTenantId.get(id);
+    if (present) {
+      if (!children) byTenantId.set(id, (children = new Map()));
+      children.set(key, obj);
+    } else if (children) {
+      children.delete(key);
+      if (children.size === 0) byTenantId.delete(id);
+    }
+  }
+
+  function childHandlers(type: ResourceType): InformerHandlers<KubeObject> {
+    const changed = (obj: KubeObject, present: boolean) => {
+      const typed = withType(type, obj);
+      index(typed, present);
+      if (type.kind === 'ResourceQuota') {
+        const id = typed.metadata.labels?.[LABEL_TENANT];
+        if (id) events.quotaChanged?.(id, present ? typed : undefined);
+      }
+      const tenant = tenantNameFor(typed);
+      if (tenant) events.enqueue(tenant);
+    };
+    return {
+      onAdd: (obj) => changed(obj, true),
+      onUpdate: (_old, obj) => changed(obj, true),
+      onDelete: (obj) => changed(obj, false),
+    };
+  }
+
+  const childInformers = CHILD_TYPES.map(
+    (type) =>
+      new Informer<KubeObject>({
+        name: type.plural,
+        logger,
+        resyncPeriodMs: 0,
+        source: new KubeWatchSource<KubeObject>({
+          kubeConfig,
+          path: collectionPath(type),
+          labelSelector: managedSelector,
+        }),
+        handlers: childHandlers(type),
+      }),
+  );
+  const namespaceInformer = childInformers[CHILD_TYPES.findIndex((t) => t.kind === 'Namespace')]!;
+  const all = [tenantInformer as unknown as Informer<KubeObject>, ...childInformers];
+
+  return {
+    informers: all,
+    start() {
+      for (const informer of all) informer.start();
+    },
+    async stop() {
+      await Promise.all(all.map((i) => i.stop()));
+    },
+    async waitForSync(signal) {
+      await Promise.all(all.map((i) => i.waitForSync(signal)));
+    },
+    hasSynced() {
+      return all.every((i) => i.hasSynced());
+    },
+    tenants() {
+      return tenantInformer.list();
+    },
+    tenant(name) {
+      return tenantInformer.get(name);
+    },
+    children(id) {
+      return [...(byTenantId.get(id)?.values() ?? [])];
+    },
+    namespace(name) {
+      const ns = namespaceInformer.get(name);
+      return ns ? withType(CHILD_TYPES[0]!, ns) : undefined;
+    },
+  };
+}

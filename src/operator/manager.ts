@@ -1,0 +1,192 @@
+/**
+ * The operator process: watch caches, work queue and workers, leader election, metrics and
+ * health endpoints, and an orderly shutdown. Caches run on every replica (a standby is warm);
+ * only the leader reconciles.
+ */
+import type { Logger } from 'pino';
+import { parseQuantity } from '../api/quantity.ts';
+import { createAuthClient, createFileTokenSource } from '../auth/index.ts';
+import { resolveKubeConfig } from '../kube/client-config.ts';
+import { createEventRecorder } from '../kube/events.ts';
+import { KubeLeaseClient } from '../kube/lease-client.ts';
+import { createKubeWriter } from '../kube/objects.ts';
+import { createKubeRest } from '../kube/rest.ts';
+import type { TenantObject } from '../reconcile/reconciler.ts';
+import { createReconciler } from '../reconcile/reconciler.ts';
+import { Controller } from '../runtime/controller.ts';
+import { startMetricsServer, startProbeServer, type RunningServer } from '../runtime/health.ts';
+import { LeaderElector, defaultLeaderIdentity } from '../runtime/leader.ts';
+import { createOperatorMetrics } from '../runtime/metrics.ts';
+import { WorkQueue } from '../runtime/queue.ts';
+import { createOperatorCaches } from './caches.ts';
+import { LABEL_PLAN } from '../render/meta.ts';
+
+export interface ManagerOptions {
+  kubeconfig?: string;
+  leaderElect: boolean;
+  leaderElectionId: string;
+  leaderElectionNamespace?: string;
+  metricsBindAddress: string;
+  healthProbeBindAddress: string;
+  concurrency: number;
+  resyncPeriodMs: number;
+  authUrl: string;
+  authTokenFile?: string;
+  authDeregisterTimeoutMs: number;
+  logger: Logger;
+}
+
+export interface RunningManager {
+  /** Stop taking work, finish what is in flight, release the lease, close everything. */
+  shutdown(): Promise<void>;
+  /** Resolves when the process should exit (after shutdown, or when leadership is lost). */
+  done: Promise<{ exitCode: number }>;
+}
+
+const FALLBACK_LEASE_NAMESPACE = 'neurallog-system';
+
+export async function startManager(options: ManagerOptions): Promise<RunningManager> {
+  const { logger } = options;
+  const kube = resolveKubeConfig(options.kubeconfig ? { kubeconfig: options.kubeconfig } : {});
+  logger.info(
+    { source: kube.source, origin: kube.origin, server: kube.server },
+    'using Kubernetes API server',
+  );
+  const identity = defaultLeaderIdentity();
+  const metrics = createOperatorMetrics();
+  const rest = createKubeRest(kube.kubeConfig);
+  const writer = createKubeWriter(rest);
+  const events = createEventRecorder({ rest, logger, instance: identity });
+  const auth = createAuthClient({
+    baseUrl: options.authUrl,
+    ...(options.authTokenFile ? { tokenSource: createFileTokenSource(options.authTokenFile) } : {}),
+    onRequest: (e) => metrics.observeAuthRequest(e.operation, e.result, e.durationSeconds),
+  });
+
+  const queue = new WorkQueue<string>({ onDepthChange: (depth) => metrics.workqueueDepth.set(depth) });
+  const caches = createOperatorCaches({
+    kubeConfig: kube.kubeConfig,
+    logger,
+    resyncPeriodMs: options.resyncPeriodMs,
+    events: {
+      enqueue: (name) => queue.add(name),
+      tenantsChanged: (tenants: TenantObject[]) =>
+        metrics.recordTenantSnapshot(
+          tenants.map((t) => ({
+            phase: t.metadata.deletionTimestamp ? 'Terminating' : t.status?.phase,
+            plan: (t.spec as { planId?: string } | undefined)?.planId ?? t.metadata.labels?.[LABEL_PLAN],
+          })),
+        ),
+      quotaChanged: (tenantId, quota) => {
+        if (!quota) return metrics.removeTenantQuota(tenantId);
+        const status = (quota.status ?? {}) as {
+          hard?: Record<string, string>;
+          used?: Record<string, string>;
+        };
+        metrics.setTenantQuota(
+          tenantId,
+          Object.entries(status.hard ?? {}).map(([resource, limit]) => ({
+            resource,
+            limit: parseQuantity(limit),
+            used: parseQuantity(status.used?.[resource] ?? '0'),
+          })),
+        );
+      },
+    },
+  });
+
+  const reconcile = createReconciler({
+    observed: caches,
+    writer,
+    events,
+    auth,
+    authUrl: options.authUrl,
+    authDeregisterTimeoutMs: options.authDeregisterTimeoutMs,
+    logger,
+    metrics: {
+      tenantCreated: () => metrics.tenantsCreated.inc(),
+      tenantDeleted: () => metrics.tenantsDeleted.inc(),
+      driftCorrected: (kind) => metrics.driftCorrections.inc({ kind }),
+    },
+  });
+  const controller = new Controller<string>({
+    queue,
+    reconcile: (key, ctx) => reconcile(key, { logger: ctx.logger }),
+    logger,
+    concurrency: options.concurrency,
+    metrics,
+    name: 'tenant',
+  });
+
+  let leading = !options.leaderElect;
+  const servers: RunningServer[] = [];
+  const probe = await startProbeServer({
+    address: options.healthProbeBindAddress,
+    logger,
+    checks: { healthz: { ping: () => true }, readyz: { 'informers-synced': () => caches.hasSynced() } },
+  });
+  if (probe) servers.push(probe);
+  const metricsServer = await startMetricsServer({
+    address: options.metricsBindAddress,
+    registry: metrics.registry,
+    logger,
+  });
+  if (metricsServer) servers.push(metricsServer);
+
+  caches.start();
+  let resolveDone: (v: { exitCode: number }) => void = () => {};
+  const done = new Promise<{ exitCode: number }>((resolve) => (resolveDone = resolve));
+
+  let controllerStarted = false;
+  const startReconciling = async () => {
+    await caches.waitForSync();
+    if (controllerStarted) return;
+    controllerStarted = true;
+    for (const t of caches.tenants()) queue.add(t.metadata.name);
+    controller.start();
+    logger.info({ concurrency: options.concurrency }, 'reconciling tenants');
+  };
+
+  let elector: LeaderElector | undefined;
+  if (options.leaderElect) {
+    const namespace = options.leaderElectionNamespace ?? kube.namespace ?? FALLBACK_LEASE_NAMESPACE;
+    elector = new LeaderElector({
+      client: new KubeLeaseClient({ kubeConfig: kube.kubeConfig, namespace, name: options.leaderElectionId }),
+      identity,
+      logger,
+      onStartedLeading: () => {
+        leading = true;
+        logger.info({ identity, lease: `${namespace}/${options.leaderElectionId}` }, 'became leader');
+        void startReconciling();
+      },
+      onStoppedLeading: (reason) => {
+        if (reason === 'lost' && leading) {
+          // Another replica may already reconcile: stop at once, as controller-runtime does.
+          logger.error({ identity }, 'leadership lost; exiting so that only one replica reconciles');
+          resolveDone({ exitCode: 1 });
+        }
+        leading = false;
+      },
+    });
+    void elector.run();
+    logger.info({ identity, lease: `${namespace}/${options.leaderElectionId}` }, 'waiting for leadership');
+  } else {
+    void startReconciling();
+  }
+
+  let shuttingDown: Promise<void> | undefined;
+  async function shutdown(): Promise<void> {
+    shuttingDown ??= (async () => {
+      logger.info('shutting down: finishing reconciles in flight');
+      await controller.stop({ drain: true });
+      if (elector) await elector.release();
+      await caches.stop();
+      await Promise.all(servers.map((s) => s.close()));
+      logger.info('shutdown complete');
+      resolveDone({ exitCode: 0 });
+    })();
+    return shuttingDown;
+  }
+
+  return { shutdown, done };
+}

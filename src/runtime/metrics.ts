@@ -1,0 +1,274 @@
+/**
+ * The operator's Prometheus metrics (SPEC §7), created on a registry the
+ * caller owns — never on prom-client's global default registry.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Every Tenant phase (SPEC §3); the `phase` gauge always reports all of them. */
+export const TENANT_PHASES = [
+  'Pending',
+  'Provisioning',
+  'Running',
+  'Degraded',
+  'Failed',
+  'Terminating',
+] as const;
+/** Every plan (SPEC §1.1); the `plan` gauge always reports all of them. */
+export const PLANS = ['starter', 'professional', 'enterprise'] as const;
+/** Values of the `result` label of `neurallog_operator_reconcile_total`. */
+export const RECONCILE_RESULTS = ['success', 'error', 'requeue'] as const;
+
+export type ReconcileResultLabel = (typeof RECONCILE_RESULTS)[number];
+
+export interface QuotaResourceUsage {
+  /** ResourceQuota key, e.g. `requests.cpu`, `pods`. */
+  resource: string;
+  /** Current usage, in base units (cores, bytes, count). */
+  used: number;
+  /** Hard limit, in the same units. */
+  limit: number;
+}
+
+/** What `recordTenantSnapshot` needs to know about one tenant. */
+export interface TenantSnapshotEntry {
+  /** `status.phase`; a tenant without a status counts as `Pending`. */
+  phase?: string | undefined;
+  /** `spec.planId`; defaults to `starter`. */
+  plan?: string | undefined;
+}
+
+export interface OperatorMetrics {
+  readonly registry: Registry;
+  readonly tenantsCreated: Counter;
+  readonly tenantsDeleted: Counter;
+  readonly reconcileTotal: Counter<'result'>;
+  readonly reconcileErrors: Counter;
+  readonly reconcileDuration: Histogram;
+  readonly activeTenants: Gauge<'plan'>;
+  readonly tenants: Gauge<'phase'>;
+  readonly driftCorrections: Counter<'kind'>;
+  readonly workqueueDepth: Gauge;
+  readonly quotaUsed: Gauge<'tenant' | 'resource'>;
+  readonly quotaLimit: Gauge<'tenant' | 'resource'>;
+  readonly quotaUtilization: Gauge<'tenant' | 'resource'>;
+  readonly authRequests: Counter<'operation' | 'result'>;
+  readonly authRequestDuration: Histogram<'operation'>;
+
+  /** Count one reconcile: result counter, duration histogram, and the error counter for `error`. */
+  observeReconcile(result: ReconcileResultLabel, durationSeconds: number): void;
+  /** Count one call to the Auth service (operation e.g. `list`, `register`, `deregister`). */
+  observeAuthRequest(operation: string, result: string, durationSeconds: number): void;
+  /** Set tenants-per-phase from a full count; phases missing from `counts` are set to 0. */
+  setTenantPhases(counts: Readonly<Record<string, number>>): void;
+  /** Set active-tenants-per-plan from a full count; plans missing from `counts` are set to 0. */
+  setActiveTenants(countsByPlan: Readonly<Record<string, number>>): void;
+  /**
+   * Set both gauges from every tenant in the cache. "Active" means not being
+   * deleted (every phase but `Terminating`).
+   */
+  recordTenantSnapshot(tenants: Iterable<TenantSnapshotEntry>): void;
+  /**
+   * Set the quota series of one tenant from its ResourceQuota; resources no
+   * longer listed are removed. Utilization is used/limit (omitted when the
+   * limit is 0).
+   */
+  setTenantQuota(tenant: string, usage: readonly QuotaResourceUsage[]): void;
+  /** Remove every quota series of a deleted tenant. */
+  removeTenantQuota(tenant: string): void;
+}
+
+export interface OperatorMetricsOptions {
+  /** Also register prom-client's default Node.js process metrics. Default true. */
+  defaultMetrics?: boolean;
+}
+
+/** The metric names could not be registered (usually: created twice on one registry). */
+export class MetricsRegistrationError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'MetricsRegistrationError';
+  }
+}
+
+const RECONCILE_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+const AUTH_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+export function createOperatorMetrics(
+  registry: Registry = new Registry(),
+  options: OperatorMetricsOptions = {},
+): OperatorMetrics {
+  const registers = [registry];
+  let handles;
+  try {
+    handles = {
+      tenantsCreated: new Counter({
+        name: 'neurallog_operator_tenants_created_total',
+        help: 'Tenants whose namespace and resources the operator created.',
+        registers,
+      }),
+      tenantsDeleted: new Counter({
+        name: 'neurallog_operator_tenants_deleted_total',
+        help: 'Tenants whose deletion the operator completed (finalizer removed).',
+        registers,
+      }),
+      reconcileTotal: new Counter({
+        name: 'neurallog_operator_reconcile_total',
+        help: 'Reconciles by result: success, error, or requeue (succeeded and asked to run again later).',
+        labelNames: ['result'] as const,
+        registers,
+      }),
+      reconcileErrors: new Counter({
+        name: 'neurallog_operator_reconcile_errors_total',
+        help: 'Reconciles that ended in an error.',
+        registers,
+      }),
+      reconcileDuration: new Histogram({
+        name: 'neurallog_operator_reconcile_duration_seconds',
+        help: 'Time one reconcile of one tenant took, in seconds.',
+        buckets: RECONCILE_BUCKETS,
+        registers,
+      }),
+      activeTenants: new Gauge({
+        name: 'neurallog_operator_active_tenants',
+        help: 'Tenants not being deleted, by plan.',
+        labelNames: ['plan'] as const,
+        registers,
+      }),
+      tenants: new Gauge({
+        name: 'neurallog_operator_tenants',
+        help: 'Tenants by status phase.',
+        labelNames: ['phase'] as const,
+        registers,
+      }),
+      driftCorrections: new Counter({
+        name: 'neurallog_operator_drift_corrections_total',
+        help: 'Managed objects restored after they were changed or deleted outside the operator, by kind.',
+        labelNames: ['kind'] as const,
+        registers,
+      }),
+      workqueueDepth: new Gauge({
+        name: 'neurallog_operator_workqueue_depth',
+        help: 'Tenants waiting in the work queue to be reconciled.',
+        registers,
+      }),
+      quotaUsed: new Gauge({
+        name: 'neurallog_operator_resource_quota_used',
+        help: "Usage of a tenant's ResourceQuota resource, in base units (cores, bytes, count).",
+        labelNames: ['tenant', 'resource'] as const,
+        registers,
+      }),
+      quotaLimit: new Gauge({
+        name: 'neurallog_operator_resource_quota_limit',
+        help: "Hard limit of a tenant's ResourceQuota resource, in base units (cores, bytes, count).",
+        labelNames: ['tenant', 'resource'] as const,
+        registers,
+      }),
+      quotaUtilization: new Gauge({
+        name: 'neurallog_operator_resource_quota_utilization',
+        help: "Used / limit of a tenant's ResourceQuota resource (0-1; above 1 only if a lowered quota is exceeded).",
+        labelNames: ['tenant', 'resource'] as const,
+        registers,
+      }),
+      authRequests: new Counter({
+        name: 'neurallog_operator_auth_requests_total',
+        help: 'Calls to the NeuralLog Auth service, by operation and result.',
+        labelNames: ['operation', 'result'] as const,
+        registers,
+      }),
+      authRequestDuration: new Histogram({
+        name: 'neurallog_operator_auth_request_duration_seconds',
+        help: 'Duration of calls to the NeuralLog Auth service, in seconds, by operation.',
+        labelNames: ['operation'] as const,
+        buckets: AUTH_BUCKETS,
+        registers,
+      }),
+    };
+    if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
+  } catch (error) {
+    throw new MetricsRegistrationError(
+      `could not register the operator metrics: ${(error as Error).message}. ` +
+        'Create the operator metrics once per registry (pass a fresh prom-client Registry).',
+      { cause: error },
+    );
+  }
+  const h = handles;
+
+  for (const result of RECONCILE_RESULTS) h.reconcileTotal.inc({ result }, 0);
+
+  /** Reset a one-label gauge to exactly `known` (all reported, 0 if absent) plus any extra keys in `counts`. */
+  const setFull = <L extends string>(
+    gauge: Gauge<L>,
+    label: L,
+    known: readonly string[],
+    counts: Readonly<Record<string, number>>,
+  ): void => {
+    gauge.reset();
+    for (const value of new Set([...known, ...Object.keys(counts)])) {
+      gauge.set({ [label]: value } as Record<L, string>, counts[value] ?? 0);
+    }
+  };
+
+  const quotaResources = new Map<string, Set<string>>();
+  const removeQuotaSeries = (tenant: string, resource: string): void => {
+    const labels = { tenant, resource };
+    h.quotaUsed.remove(labels);
+    h.quotaLimit.remove(labels);
+    h.quotaUtilization.remove(labels);
+  };
+
+  const metrics: OperatorMetrics = {
+    registry,
+    ...h,
+    observeReconcile(result, durationSeconds) {
+      h.reconcileTotal.inc({ result });
+      h.reconcileDuration.observe(durationSeconds);
+      if (result === 'error') h.reconcileErrors.inc();
+    },
+    observeAuthRequest(operation, result, durationSeconds) {
+      h.authRequests.inc({ operation, result });
+      h.authRequestDuration.observe({ operation }, durationSeconds);
+    },
+    setTenantPhases(counts) {
+      setFull(h.tenants, 'phase', TENANT_PHASES, counts);
+    },
+    setActiveTenants(countsByPlan) {
+      setFull(h.activeTenants, 'plan', PLANS, countsByPlan);
+    },
+    recordTenantSnapshot(tenants) {
+      const phases: Record<string, number> = {};
+      const plans: Record<string, number> = {};
+      for (const t of tenants) {
+        const phase = t.phase || 'Pending';
+        phases[phase] = (phases[phase] ?? 0) + 1;
+        if (phase !== 'Terminating') {
+          const plan = t.plan || 'starter';
+          plans[plan] = (plans[plan] ?? 0) + 1;
+        }
+      }
+      metrics.setTenantPhases(phases);
+      metrics.setActiveTenants(plans);
+    },
+    setTenantQuota(tenant, usage) {
+      const previous = quotaResources.get(tenant) ?? new Set<string>();
+      const current = new Set<string>();
+      for (const { resource, used, limit } of usage) {
+        current.add(resource);
+        const labels = { tenant, resource };
+        h.quotaUsed.set(labels, used);
+        h.quotaLimit.set(labels, limit);
+        if (limit > 0) h.quotaUtilization.set(labels, used / limit);
+        else h.quotaUtilization.remove(labels);
+      }
+      for (const resource of previous) if (!current.has(resource)) removeQuotaSeries(tenant, resource);
+      if (current.size > 0) quotaResources.set(tenant, current);
+      else quotaResources.delete(tenant);
+    },
+    removeTenantQuota(tenant) {
+      for (const resource of quotaResources.get(tenant) ?? []) removeQuotaSeries(tenant, resource);
+      quotaResources.delete(tenant);
+    },
+  };
+  metrics.setTenantPhases({});
+  metrics.setActiveTenants({});
+  return metrics;
+}
