@@ -85,10 +85,15 @@ export function createKubeRest(kc: KubeConfig, options: RestOptions = {}): KubeR
   const timeoutMs = options.timeoutMs ?? 30_000;
   const userAgent = options.userAgent ?? 'tenant-operator';
 
+  // client-node builds a new undici Agent (so a new TLS connection) for every request; keeping the
+  // first one lets requests share connections. Headers are still computed per request (tokens rotate).
+  let dispatcher: ReturnType<RequestContext['getDispatcher']>;
+
   async function send(method: string, path: string, opts: RequestOptions, streaming: boolean) {
     const url = buildUrl(server, path, opts.query);
     const ctx = new RequestContext(url, method as HttpMethod);
     await kc.applySecurityAuthentication(ctx);
+    dispatcher ??= ctx.getDispatcher();
     const headers: Record<string, string> = {
       ...ctx.getHeaders(),
       accept: 'application/json',
@@ -107,7 +112,7 @@ export function createKubeRest(kc: KubeConfig, options: RestOptions = {}): KubeR
         method,
         headers,
         body,
-        dispatcher: ctx.getDispatcher() as never,
+        dispatcher: dispatcher as never,
         signal: signals.length > 0 ? AbortSignal.any(signals) : undefined,
       });
     } catch (error) {

@@ -135,6 +135,7 @@ function setup(options: Partial<InformerOptions<Obj>> = {}) {
     handlers,
     resyncPeriodMs: 0,
     watchdogMs: 0,
+    listTimeoutMs: 0,
     backoff: { initialMs: 500, maxMs: 8000, factor: 2, jitter: 0.5, random: () => 1 - Number.EPSILON },
     ...options,
   });
@@ -244,7 +245,7 @@ describe('Informer', () => {
       (l) => l.msg === 'watch failed; resuming from the last resourceVersion with backoff',
     );
     assert.ok(logged, 'the failure is logged');
-    assert.equal(logged.level, 50);
+    assert.equal(logged.level, 40, 'a recovered drop is a warning');
 
     // A clean end (server-side timeoutSeconds) resumes the same way.
     s.source.lastWatch().end();
@@ -374,6 +375,26 @@ describe('Informer', () => {
     s.source.lastList().reply.resolve({ items: [obj('a', '1')], resourceVersion: '9' });
     await s.informer.waitForSync();
     assert.equal(s.informer.stats().listErrors, 4);
+    await s.informer.stop();
+  });
+
+  it('aborts and retries a list that hangs past listTimeoutMs', async () => {
+    const s = setup({ listTimeoutMs: 30_000 });
+    s.informer.start();
+    await until(() => s.source.lists.length === 1, 'first list');
+    s.clock.advance(29_999);
+    assert.equal(s.source.lastList().signal.aborted, false);
+    s.clock.advance(1);
+    assert.equal(s.source.lastList().signal.aborted, true, 'the hung request is aborted');
+    await until(() => s.clock.pendingTimers() === 1, 'backoff after the timeout');
+    s.clock.advance(armedDelay(s.clock));
+    await until(() => s.source.lists.length === 2, 'second list');
+    assert.equal(s.informer.stats().listErrors, 1);
+    assert.ok(
+      s.lines.some((l) => String((l.err as { message?: string })?.message).includes('listTimeoutMs')),
+    );
+    s.source.lastList().reply.resolve({ items: [], resourceVersion: '1' });
+    await s.informer.waitForSync();
     await s.informer.stop();
   });
 

@@ -17,7 +17,7 @@ import type { BackoffOptions } from './backoff.ts';
 import { createSystemClock } from './clock.ts';
 import type { Clock, TimerHandle } from './clock.ts';
 import { isResourceVersionExpired } from './informer-source.ts';
-import type { InformerObject, WatchEventType, WatchSource } from './informer-source.ts';
+import type { InformerObject, ListResult, WatchEventType, WatchSource } from './informer-source.ts';
 
 export type { InformerObject, ListResult, WatchEventType, WatchSource } from './informer-source.ts';
 export { ResourceVersionExpiredError, isResourceVersionExpired } from './informer-source.ts';
@@ -70,6 +70,11 @@ export interface InformerOptions<T> {
    * itself is the problem). Default 5.
    */
   relistAfterWatchFailures?: number;
+  /**
+   * Abort a list (all its pages) that takes longer than this, and retry it.
+   * Default 2 min; 0 disables.
+   */
+  listTimeoutMs?: number;
   /** Retry pacing; the clock defaults to `clock`. */
   backoff?: Omit<BackoffOptions, 'clock'>;
 }
@@ -91,6 +96,17 @@ export class InformerStoppedError extends Error {
   override readonly name = 'InformerStoppedError';
   constructor(informer: string) {
     super(`informer "${informer}" was stopped before it synced; start it again or stop waiting on it`);
+  }
+}
+
+/** A list did not complete within `listTimeoutMs`; it is retried with backoff. */
+export class InformerListTimeoutError extends Error {
+  override readonly name = 'InformerListTimeoutError';
+  constructor(informer: string, timeoutMs: number) {
+    super(
+      `listing "${informer}" took longer than ${timeoutMs} ms and was aborted; it will be retried. ` +
+        'If the collection is very large, raise listTimeoutMs.',
+    );
   }
 }
 
@@ -121,6 +137,7 @@ export class Informer<T extends InformerObject> {
   readonly #resyncPeriodMs: number;
   readonly #watchdogMs: number;
   readonly #relistAfterWatchFailures: number;
+  readonly #listTimeoutMs: number;
   readonly #backoff: Backoff;
 
   #store = new Map<string, T>();
@@ -151,6 +168,7 @@ export class Informer<T extends InformerObject> {
     this.#resyncPeriodMs = options.resyncPeriodMs ?? 600_000;
     this.#watchdogMs = options.watchdogMs ?? 180_000;
     this.#relistAfterWatchFailures = Math.max(1, options.relistAfterWatchFailures ?? 5);
+    this.#listTimeoutMs = options.listTimeoutMs ?? 120_000;
     this.#backoff = new Backoff({ ...options.backoff, clock: this.#clock });
   }
 
@@ -160,7 +178,7 @@ export class Informer<T extends InformerObject> {
       throw new Error(`informer "${this.name}" was stopped; create a new Informer instead of restarting it`);
     }
     if (this.#running) return;
-    this.#running = this.#run();
+    this.#running = this.#runForever();
     this.#armResync();
   }
 
@@ -224,6 +242,20 @@ export class Informer<T extends InformerObject> {
 
   // ---- reflector loop -------------------------------------------------------
 
+  /** `#run` handles every expected failure; this guards against a bug escaping it. */
+  async #runForever(): Promise<void> {
+    const stop = this.#stopController.signal;
+    while (!stop.aborted) {
+      try {
+        await this.#run();
+      } catch (err) {
+        const retryInMs = this.#backoff.next();
+        this.#log.fatal({ err, retryInMs }, 'informer loop crashed (a bug); restarting it');
+        await sleep(this.#clock, retryInMs, stop);
+      }
+    }
+  }
+
   async #run(): Promise<void> {
     const stop = this.#stopController.signal;
     let listReason: ListReason | undefined = 'initial';
@@ -282,7 +314,7 @@ export class Informer<T extends InformerObject> {
               'watch failed repeatedly without delivering anything; listing everything again',
             );
           } else {
-            this.#log.error(
+            this.#log.warn(
               { err, resourceVersion: this.#lastResourceVersion, retryInMs: delayMs },
               'watch failed; resuming from the last resourceVersion with backoff',
             );
@@ -296,7 +328,27 @@ export class Informer<T extends InformerObject> {
 
   async #listAndReplace(): Promise<void> {
     const stop = this.#stopController.signal;
-    const result = await untilAborted(this.#source.list(stop), stop);
+    const controller = new AbortController();
+    const onStop = (): void => controller.abort(stop.reason);
+    stop.addEventListener('abort', onStop, { once: true });
+    let timedOut = false;
+    const timer =
+      this.#listTimeoutMs > 0
+        ? this.#clock.setTimeout(() => {
+            timedOut = true;
+            controller.abort();
+          }, this.#listTimeoutMs)
+        : undefined;
+    let result: ListResult<T> | undefined;
+    try {
+      result = await untilAborted(this.#source.list(controller.signal), controller.signal);
+    } finally {
+      if (timer !== undefined) this.#clock.clearTimeout(timer);
+      stop.removeEventListener('abort', onStop);
+    }
+    if (timedOut) {
+      throw new InformerListTimeoutError(this.name, this.#listTimeoutMs);
+    }
     if (result === undefined) return;
     const fresh = new Map<string, T>();
     for (const item of result.items) {
