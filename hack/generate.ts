@@ -1,11 +1,18 @@
-/** Regenerates the checked-in artefacts that come from code (the CRD). `npm run generate`. */
+/**
+ * Regenerates the checked-in artefacts that come from code (the CRD). `npm run generate`.
+ * The same CRD goes to the kustomize base and to the Helm chart's crds/ directory.
+ */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { CRD_PATH, tenantCrdYaml } from '../src/api/crd.ts';
 
+/** The Helm chart's copy of the CRD (Helm installs everything in `crds/` before the templates). */
+const CHART_CRD_PATH = 'charts/tenant-operator/crds/neurallog.io_tenants.yaml';
+
 const root = new URL('..', import.meta.url).pathname;
-for (const path of [CRD_PATH]) {
+const yaml = tenantCrdYaml();
+for (const path of [CRD_PATH, CHART_CRD_PATH]) {
   await mkdir(dirname(root + path), { recursive: true });
-  await writeFile(root + path, tenantCrdYaml());
+  await writeFile(root + path, yaml);
   console.log(`wrote ${path}`);
 }
