@@ -31,6 +31,11 @@ export interface ObjectRef {
 export interface KubeWriter {
   /** Server-side apply (field manager tenant-operator, force). */
   apply<T extends KubeObject>(obj: T): Promise<T>;
+  /**
+   * JSON merge patch with the whole desired object: lists are replaced as a whole, so entries
+   * someone else added to a list the operator owns are dropped (server-side apply keeps them).
+   */
+  replaceLists<T extends KubeObject>(obj: T): Promise<T>;
   /** Create; fails with 409 AlreadyExists when the object exists (never adopts). */
   create<T extends KubeObject>(obj: T): Promise<T>;
   /** Delete, only if the object still has `uid` (when given). Missing objects are not an error. */
@@ -53,6 +58,13 @@ export function createKubeWriter(rest: KubeRest): KubeWriter {
         body: obj,
         contentType: 'application/apply-patch+yaml',
         query: { fieldManager: FIELD_MANAGER, force: true },
+      });
+    },
+    replaceLists(obj) {
+      return rest.request('PATCH', refPath({ kind: obj.kind, ...obj.metadata }), {
+        body: obj,
+        contentType: 'application/merge-patch+json',
+        query: { fieldManager: FIELD_MANAGER },
       });
     },
     create(obj) {

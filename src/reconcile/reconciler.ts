@@ -6,19 +6,20 @@ import { randomBytes } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
 import { type ResolvedTenant, resolveTenant } from '../api/resolve.ts';
-import type { TenantStatus } from '../api/status.ts';
+import type { Condition, TenantStatus } from '../api/status.ts';
 import { validateTenant, formatIssue } from '../api/validate.ts';
 import { AuthServiceRejectedError } from '../auth/errors.ts';
 import type { EventRecorder, EventType } from '../kube/events.ts';
 import type { KubeObject, KubeWriter } from '../kube/objects.ts';
-import { isAlreadyExists, KubeApiError } from '../kube/rest.ts';
+import { isAlreadyExists, isInvalid, KubeApiError } from '../kube/rest.ts';
 import { objectKey } from '../kube/resources.ts';
 import { render } from '../render/index.ts';
 import { FINALIZER, type RenderedObject } from '../render/meta.ts';
 import { isCreateOnly } from '../render/redis.ts';
 import { PermanentError } from '../runtime/controller.ts';
+import { differences } from './compare.ts';
 import { describeObject } from './describe.ts';
-import { type Action, planChildren } from './plan.ts';
+import { type Action, isOwnedChild, planChildren } from './plan.ts';
 import { quotaProblem } from './quota-fit.ts';
 import { type AuthState, type NamespaceState, authStateFromStatus, deriveStatus } from './status.ts';
 
@@ -74,6 +75,7 @@ export class AuthPendingError extends Error {
   }
 }
 
+const RECHECK_AT_ONCE_MS = 1;
 const NAMESPACE_RECHECK_MS = 5_000;
 const CONFLICT_RECHECK_MS = 60_000;
 const DEREGISTER_RETRY_MS = 15_000;
@@ -84,6 +86,28 @@ function ownedBy(obj: KubeObject, uid: string | undefined): boolean {
 
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** Status of a Tenant being deleted: Terminating, not Ready, and the Auth outcome once known. */
+function terminatingStatus(status: TenantStatus | undefined, deregistered: boolean, at: Date): TenantStatus {
+  const time = at.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const set = (c: Condition, to: Condition['status'], reason: string, message: string): Condition => ({
+    ...c,
+    status: to,
+    reason,
+    message,
+    lastTransitionTime: c.status === to ? c.lastTransitionTime : time,
+  });
+  return {
+    ...(status ?? {}),
+    phase: 'Terminating',
+    conditions: (status?.conditions ?? []).map((c) => {
+      if (c.type === 'Ready') return set(c, 'False', 'Terminating', 'Tenant is being deleted');
+      if (c.type === 'AuthRegistered' && deregistered)
+        return set(c, 'False', 'Deregistered', 'Tenant was removed from the Auth service');
+      return c;
+    }),
+  };
 }
 
 export function createReconciler(options: ReconcilerOptions) {
@@ -104,16 +128,20 @@ export function createReconciler(options: ReconcilerOptions) {
     return observed.namespace(name) ?? (await writer.get({ kind: 'Namespace', name }));
   }
 
-  /** Writes status only when it differs; emits events for the transitions worth telling. */
-  async function publishStatus(t: TenantObject, status: TenantStatus): Promise<void> {
+  /**
+   * Writes status only when it differs; emits events for the transitions worth telling. Returns
+   * the Tenant as written (its resourceVersion moved), or undefined when nothing was written.
+   */
+  async function publishStatus(t: TenantObject, status: TenantStatus): Promise<KubeObject | undefined> {
     const previous = t.status;
-    if (isDeepStrictEqual(previous ?? {}, status)) return;
+    if (isDeepStrictEqual(previous ?? {}, status)) return undefined;
     const patch: Record<string, unknown> = { ...status };
     for (const key of Object.keys(previous ?? {})) if (!(key in status)) patch[key] = null;
+    let written: KubeObject;
     try {
-      await writer.patchTenantStatus(t.metadata.name, patch);
+      written = await writer.patchTenantStatus(t.metadata.name, patch);
     } catch (error) {
-      if (error instanceof KubeApiError && error.status === 404) return;
+      if (error instanceof KubeApiError && error.status === 404) return undefined;
       throw error;
     }
     if (status.phase === 'Running' && previous?.phase !== 'Running') {
@@ -126,12 +154,33 @@ export function createReconciler(options: ReconcilerOptions) {
       'AuthServiceUnavailable',
       'AuthServiceRejected',
     ];
+    // One problem often shows in two conditions (Ready and NamespaceReady, say): announce each
+    // reason+message once, and only when no condition carried it before.
+    const announced = new Set((previous?.conditions ?? []).map((p) => `${p.reason}\u0000${p.message}`));
     for (const c of status.conditions ?? []) {
       if (!warnings.includes(c.reason)) continue;
-      const before = previous?.conditions?.find((p) => p.type === c.type);
-      if (before?.reason === c.reason && before.message === c.message) continue;
+      const key = `${c.reason}\u0000${c.message}`;
+      if (announced.has(key)) continue;
+      announced.add(key);
       await event(t, 'Warning', c.reason, c.message);
     }
+    return written;
+  }
+
+  /**
+   * Server-side apply, then make sure the result holds the desired state: apply keeps list
+   * entries another manager added (a port someone edited, say), and may even be refused because
+   * of them (two ports with one name). Those lists are then replaced whole.
+   */
+  async function applyFully(object: RenderedObject): Promise<KubeObject> {
+    let applied: KubeObject | undefined;
+    try {
+      applied = await writer.apply(object as KubeObject);
+      if (differences(object, applied).length === 0) return applied;
+    } catch (error) {
+      if (!isInvalid(error)) throw error;
+    }
+    return writer.replaceLists(object as KubeObject);
   }
 
   async function executeAction(t: TenantObject, action: Action): Promise<KubeObject | undefined> {
@@ -151,7 +200,7 @@ export function createReconciler(options: ReconcilerOptions) {
     const written =
       action.type === 'create'
         ? await writer.create(action.object as KubeObject)
-        : await writer.apply(action.object as KubeObject);
+        : await applyFully(action.object);
     if (action.reason === 'created') {
       await event(t, 'Normal', 'Created', `Created ${what}`);
     } else if (action.reason === 'updated') {
@@ -190,7 +239,11 @@ export function createReconciler(options: ReconcilerOptions) {
       r?.authEnabled === false
         ? { state: 'disabled' }
         : (authStateFromStatus(t.status) ?? { state: 'pending' });
-    if (r && r.authEnabled && auth.state !== 'deregistered') {
+    const ns = nsName ? await lookupNamespace(nsName) : undefined;
+    // A namespace someone else owns means the tenant id is theirs too (another Tenant with the
+    // same spec.tenantId, say): deregistering it would cut them off from the Auth service.
+    const idOwnedElsewhere = ns !== undefined && !ownedBy(ns, t.metadata.uid);
+    if (r && r.authEnabled && auth.state !== 'deregistered' && !idOwnedElsewhere) {
       try {
         await options.auth.deregister(r.id);
         auth = { state: 'deregistered' };
@@ -200,7 +253,7 @@ export function createReconciler(options: ReconcilerOptions) {
         const remaining = options.authDeregisterTimeoutMs - elapsed;
         if (remaining > 0) {
           const message = `Deregistration from the Auth service failed (${errorMessage(error)}); deletion waits for it, at most ${Math.ceil(remaining / 1000)} s more`;
-          await publishStatus(t, { ...(t.status ?? {}), phase: 'Terminating' });
+          await publishStatus(t, terminatingStatus(t.status, false, now()));
           await event(t, 'Warning', 'AuthServiceUnavailable', message);
           log.warn({ err: error }, 'deregistration failed; will retry');
           return { requeueAfterMs: Math.min(remaining, DEREGISTER_RETRY_MS) };
@@ -214,22 +267,8 @@ export function createReconciler(options: ReconcilerOptions) {
         auth = { state: 'deregistered' };
       }
     }
-    await publishStatus(t, {
-      ...(t.status ?? {}),
-      phase: 'Terminating',
-      conditions: (t.status?.conditions ?? []).map((c) =>
-        c.type === 'AuthRegistered' && auth.state === 'deregistered'
-          ? {
-              ...c,
-              status: 'False',
-              reason: 'Deregistered',
-              message: 'Tenant was removed from the Auth service',
-            }
-          : c,
-      ),
-    });
+    const written = await publishStatus(t, terminatingStatus(t.status, auth.state === 'deregistered', now()));
     if (nsName) {
-      const ns = await lookupNamespace(nsName);
       if (ns && ownedBy(ns, t.metadata.uid)) {
         if (!ns.metadata.deletionTimestamp) {
           await writer.delete(
@@ -241,10 +280,11 @@ export function createReconciler(options: ReconcilerOptions) {
         return { requeueAfterMs: NAMESPACE_RECHECK_MS };
       }
     }
+    // The status write just above moved the resourceVersion; the finalizer patch must use the new one.
     await writer.setTenantFinalizers(
       t.metadata.name,
       finalizers.filter((f) => f !== FINALIZER),
-      t.metadata.resourceVersion ?? '',
+      written?.metadata.resourceVersion ?? t.metadata.resourceVersion ?? '',
     );
     metrics.tenantDeleted();
     log.info('tenant deleted');
@@ -287,7 +327,13 @@ export function createReconciler(options: ReconcilerOptions) {
       else if (liveNamespace.metadata.deletionTimestamp) namespaceState = 'terminating';
       else namespaceState = 'ready';
     }
-    const auth = await registerWithAuth(t, r);
+    // A tenant id whose namespace belongs to someone else is not ours to register.
+    const auth: AuthState =
+      namespaceState !== 'conflict'
+        ? await registerWithAuth(t, r)
+        : r.authEnabled
+          ? (authStateFromStatus(t.status) ?? { state: 'pending' })
+          : { state: 'disabled' };
     const base = { tenant: r, generation, previous: t.status, deleting: false, auth, now: now() };
     if (namespaceState === 'conflict' || namespaceState === 'terminating') {
       await publishStatus(
@@ -313,6 +359,20 @@ export function createReconciler(options: ReconcilerOptions) {
     for (const action of plan.actions) {
       const key = objectKey(action.object);
       try {
+        if (action.type !== 'delete' && action.reason === 'drift' && action.object.kind !== 'Namespace') {
+          // The caches may not have caught up with our own recent writes: ask the API server
+          // before calling it drift (and before POSTing a Secret that exists).
+          const { kind, metadata } = action.object;
+          const current = await writer.get({ kind, name: metadata.name, namespace: metadata.namespace });
+          const inPlace =
+            current !== undefined &&
+            isOwnedChild(current, r.id) &&
+            (action.type === 'create' || differences(action.object, current).length === 0);
+          if (inPlace) {
+            after.set(key, current);
+            continue;
+          }
+        }
         const written = await executeAction(t, action);
         if (written) after.set(key, written);
         else after.delete(key);
@@ -323,7 +383,8 @@ export function createReconciler(options: ReconcilerOptions) {
       } catch (error) {
         if (action.object.kind === 'Namespace' && isAlreadyExists(error)) {
           // Someone made the namespace between our read and our create: re-check ownership.
-          return { requeueAfterMs: 0 };
+          // (0 would mean "no requeue" to the controller.)
+          return { requeueAfterMs: RECHECK_AT_ONCE_MS };
         }
         firstError ??= error;
         failures.push(`${describeObject(action.object as RenderedObject)}: ${errorMessage(error)}`);
