@@ -1,0 +1,131 @@
+// The generated CRD on a real API server: accepted, printer columns, and the API server itself
+// rejecting bad Tenants (schema and CEL rules) with the field named.
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { repoRoot } from '../cluster/config.ts';
+import { type TestCluster, uniqueName, useCluster } from '../cluster/fixture.ts';
+import { waitFor } from '../cluster/wait.ts';
+import { installCrd } from '../operator/tenants.ts';
+
+function tenantYaml(name: string, spec: string): string {
+  return `apiVersion: neurallog.io/v1\nkind: Tenant\nmetadata:\n  name: ${name}\nspec:\n${spec}\n`;
+}
+
+describe('Tenant CRD on the API server', { timeout: 300_000 }, () => {
+  let cluster: TestCluster;
+  const created: string[] = [];
+
+  before(async () => {
+    cluster = await useCluster();
+    await installCrd(cluster);
+  });
+
+  after(async () => {
+    if (created.length > 0) {
+      // No operator runs in this file, so nothing holds a finalizer on these.
+      await cluster.kubectl(['delete', 'tenants', ...created, '--ignore-not-found', '--wait=false']);
+    }
+  });
+
+  test('the CRD is accepted as structural, with printer columns, short name and category', async () => {
+    const crd = await cluster.getJson<{ status: { conditions: Array<{ type: string; status: string }> } }>([
+      'crd',
+      'tenants.neurallog.io',
+    ]);
+    const conditions = Object.fromEntries((crd?.status.conditions ?? []).map((c) => [c.type, c.status]));
+    assert.equal(conditions.Established, 'True');
+    assert.equal(conditions.NonStructuralSchema, undefined);
+    const name = uniqueName('columns');
+    created.push(name);
+    await cluster.kubectlOk(['apply', '-f', '-'], {
+      input: tenantYaml(name, '  displayName: Column Check\n  planId: professional'),
+    });
+    const table = await cluster.kubectlOk(['get', 'tenants', name]);
+    assert.match(table.stdout.split('\n')[0] ?? '', /^NAME\s+DISPLAY NAME\s+NAMESPACE\s+PHASE\s+AGE\s*$/);
+    assert.match(table.stdout, new RegExp(`${name}\\s+Column Check`));
+    const wide = await cluster.kubectlOk(['get', 'tn', name, '-o', 'wide']);
+    assert.match(wide.stdout.split('\n')[0] ?? '', /NAME\s+DISPLAY NAME\s+NAMESPACE\s+PHASE\s+AGE\s+PLAN\s+READY/);
+    assert.match(wide.stdout, /professional/);
+    const byCategory = await cluster.kubectlOk(['get', 'neurallog']);
+    assert.match(byCategory.stdout, new RegExp(name));
+  });
+
+  test('kubectl explain describes the fields', async () => {
+    const explained = await waitFor(
+      async () => {
+        const result = await cluster.kubectl(['explain', 'tenant.spec.redis']);
+        return result.code === 0 && /storage/.test(result.stdout) ? result.stdout : undefined;
+      },
+      { timeoutMs: 30_000, description: 'kubectl explain to know the Tenant schema' },
+    );
+    assert.match(explained, /The tenant's Redis/);
+    assert.match(explained, /replicas/);
+  });
+
+  const rejected: Array<[string, string, RegExp]> = [
+    ['an upper-case tenantId', '  tenantId: AcmeCorp', /spec\.tenantId/],
+    ['a 60-character tenantId', `  tenantId: ${'a'.repeat(60)}`, /spec\.tenantId/],
+    ['a bad plan', '  planId: gold', /spec\.planId/],
+    ['a bad e-mail', '  billingEmail: not-an-email', /spec\.billingEmail/],
+    ['negative replicas', '  server:\n    replicas: -1', /spec\.server\.replicas/],
+    ['a non-quantity storage', '  redis:\n    storage: lots', /spec\.redis\.storage/],
+    ['an unknown protocol', '  networkPolicy:\n    ingressRules:\n      - ports:\n          - protocol: ICMP\n            port: 80', /protocol/],
+    ['a port out of range', '  networkPolicy:\n    egressRules:\n      - ports:\n          - port: 70000', /port/],
+    [
+      'env with both value and valueFrom',
+      '  server:\n    env:\n      - name: A\n        value: x\n        valueFrom:\n          secretKeyRef: {name: s, key: k}',
+      /spec\.server\.env\[0\].*value or valueFrom/,
+    ],
+    ['a reserved redis directive', '  redis:\n    config:\n      requirepass: x', /spec\.redis\.config.*operator owns/],
+  ];
+  for (const [what, spec, field] of rejected) {
+    test(`the API server rejects ${what}, naming the field`, async () => {
+      const result = await cluster.kubectl(['apply', '-f', '-'], { input: tenantYaml(uniqueName('bad'), spec) });
+      assert.notEqual(result.code, 0, `accepted: ${result.stdout}`);
+      assert.match(result.stderr, field);
+    });
+  }
+
+  test('the API server rejects a metadata.name that is not a valid tenant id when spec.tenantId is unset', async () => {
+    const result = await cluster.kubectl(['apply', '-f', '-'], {
+      input: tenantYaml(`bad.${uniqueName('name')}`, '  displayName: x'),
+    });
+    assert.notEqual(result.code, 0);
+    assert.match(result.stderr, /metadata\.name is the tenant id/);
+    const withId = uniqueName('dotted');
+    const accepted = await cluster.kubectl(['apply', '-f', '-'], {
+      input: tenantYaml(`ok.${withId}`, `  tenantId: ${withId}`),
+    });
+    assert.equal(accepted.code, 0, accepted.stderr);
+    created.push(`ok.${withId}`);
+  });
+
+  test('the effective tenant id cannot change: setting, changing or removing spec.tenantId is refused', async () => {
+    const name = uniqueName('immutable');
+    created.push(name);
+    await cluster.kubectlOk(['apply', '-f', '-'], { input: tenantYaml(name, '  displayName: before') });
+    const set = await cluster.kubectl(['patch', 'tenant', name, '--type=merge', '-p', '{"spec":{"tenantId":"other-id"}}']);
+    assert.notEqual(set.code, 0);
+    assert.match(set.stderr, /spec\.tenantId is immutable/);
+    const same = await cluster.kubectl(['patch', 'tenant', name, '--type=merge', '-p', `{"spec":{"tenantId":"${name}"}}`]);
+    assert.equal(same.code, 0, 'setting spec.tenantId to the same effective id is allowed');
+    const removed = await cluster.kubectl(['patch', 'tenant', name, '--type=json', '-p', '[{"op":"remove","path":"/spec/tenantId"}]']);
+    assert.equal(removed.code, 0, 'removing it keeps the same effective id (metadata.name)');
+    const other = uniqueName('idset');
+    created.push(other);
+    await cluster.kubectlOk(['apply', '-f', '-'], { input: tenantYaml(other, `  tenantId: first-${other}`) });
+    const drop = await cluster.kubectl(['patch', 'tenant', other, '--type=json', '-p', '[{"op":"remove","path":"/spec/tenantId"}]']);
+    assert.notEqual(drop.code, 0);
+    assert.match(drop.stderr, /immutable/);
+  });
+
+  test('the offline validator agrees with the API server on the samples', async () => {
+    for (const sample of ['basic', 'customized', 'acme_corp']) {
+      const text = await readFile(join(repoRoot, 'config', 'samples', `neurallog_v1_tenant_${sample}.yaml`), 'utf8');
+      const result = await cluster.kubectl(['apply', '--dry-run=server', '-f', '-'], { input: text });
+      assert.equal(result.code, 0, `${sample}: ${result.stderr}`);
+    }
+  });
+});
