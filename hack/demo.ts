@@ -70,11 +70,19 @@ async function demoUp(): Promise<void> {
   };
 
   say('Installing the Tenant CRD');
-  await ok(['apply', '--server-side', '--force-conflicts', '-f', join(repoRoot, 'config/crd/bases/neurallog.io_tenants.yaml')]);
+  await ok([
+    'apply',
+    '--server-side',
+    '--force-conflicts',
+    '-f',
+    join(repoRoot, 'config/crd/bases/neurallog.io_tenants.yaml'),
+  ]);
   await ok(['wait', '--for=condition=Established', 'crd/tenants.neurallog.io', '--timeout=60s']);
   await ok(['apply', '-f', '-'], 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: neurallog-system\n');
   // The acme-corp sample asks for storage class fast-ssd; give the fake cluster one.
-  const defaultClass = JSON.parse(await ok(['get', 'storageclass', 'kwok-volume', '-o', 'json'])) as { provisioner: string };
+  const defaultClass = JSON.parse(await ok(['get', 'storageclass', 'kwok-volume', '-o', 'json'])) as {
+    provisioner: string;
+  };
   await ok(
     ['apply', '-f', '-'],
     JSON.stringify({
@@ -122,7 +130,9 @@ async function demoUp(): Promise<void> {
   say('Waiting for every tenant to be Running');
   await waitFor(
     async () => {
-      const list = JSON.parse(await ok(['get', 'tenants', '-o', 'json'])) as { items: Array<{ status?: { phase?: string } }> };
+      const list = JSON.parse(await ok(['get', 'tenants', '-o', 'json'])) as {
+        items: Array<{ status?: { phase?: string } }>;
+      };
       return list.items.length >= 3 && list.items.every((t) => t.status?.phase === 'Running');
     },
     { timeoutMs: 180_000, intervalMs: 500, description: 'all sample tenants to be Running' },
@@ -131,7 +141,12 @@ async function demoUp(): Promise<void> {
 
   say('What the tenant my-tenant became (namespace tenant-my-tenant)');
   process.stdout.write(
-    await ok(['get', 'all,configmap,secret,networkpolicy,resourcequota,limitrange,serviceaccount,role,rolebinding,pvc', '-n', 'tenant-my-tenant']),
+    await ok([
+      'get',
+      'all,configmap,secret,networkpolicy,resourcequota,limitrange,serviceaccount,role,rolebinding,pvc',
+      '-n',
+      'tenant-my-tenant',
+    ]),
   );
 
   say('Events of my-tenant');
@@ -145,7 +160,7 @@ async function demoUp(): Promise<void> {
       `  export PATH=${join(cluster.binaries.kubectl, '..')}:$PATH   # kubectl ${cluster.state.versions.kubernetes}`,
       '  kubectl get tenants -o wide',
       '  kubectl describe tenant my-tenant',
-      "  kubectl patch tenant my-tenant --type=merge -p '{\"spec\":{\"server\":{\"replicas\":3}}}'",
+      '  kubectl patch tenant my-tenant --type=merge -p \'{"spec":{"server":{"replicas":3}}}\'',
       `  curl -s http://${METRICS}/metrics | grep neurallog_operator`,
       `  tail -f ${operatorLog}`,
       '',

@@ -120,11 +120,7 @@ export function createKubeRest(kc: KubeConfig, options: RestOptions = {}): KubeR
     }
   }
 
-  async function failure(
-    method: string,
-    path: string,
-    response: Response,
-  ): Promise<KubeApiError> {
+  async function failure(method: string, path: string, response: Response): Promise<KubeApiError> {
     const text = await response.text().catch(() => '');
     let body: KubeStatusBody | undefined;
     try {

@@ -8,7 +8,15 @@ import { type AuthPeer, startAuthPeer } from '../auth-peer/peer.ts';
 import { type TestCluster, uniqueName, useCluster } from '../cluster/fixture.ts';
 import { notYet, waitFor } from '../cluster/wait.ts';
 import { type OperatorProcess, metricValue, startOperator } from '../operator/harness.ts';
-import { applyTenant, condition, getTenant, installCrd, waitForGone, waitForReady, waitForTenant } from '../operator/tenants.ts';
+import {
+  applyTenant,
+  condition,
+  getTenant,
+  installCrd,
+  waitForGone,
+  waitForReady,
+  waitForTenant,
+} from '../operator/tenants.ts';
 
 const DEREGISTER_TIMEOUT_S = 20;
 
@@ -37,19 +45,17 @@ describe('Auth service integration', { timeout: 900_000 }, () => {
     await peer?.close();
   });
 
-  const posts = (id: string) => peer.calls().filter((c) => c.method === 'POST' && (c.body as { tenantId?: string })?.tenantId === id);
-  const deletes = (id: string) => peer.calls().filter((c) => c.method === 'DELETE' && c.path === `/api/tenants/${id}`);
+  const posts = (id: string) =>
+    peer.calls().filter((c) => c.method === 'POST' && (c.body as { tenantId?: string })?.tenantId === id);
+  const deletes = (id: string) =>
+    peer.calls().filter((c) => c.method === 'DELETE' && c.path === `/api/tenants/${id}`);
 
   async function warning(name: string, reason: string): Promise<string> {
     return waitFor(
       async () => {
-        const events = await cluster.getJson<{ items: Array<{ type: string; reason: string; message: string }> }>([
-          'events',
-          '-n',
-          'default',
-          '--field-selector',
-          `involvedObject.name=${name},reason=${reason}`,
-        ]);
+        const events = await cluster.getJson<{
+          items: Array<{ type: string; reason: string; message: string }>;
+        }>(['events', '-n', 'default', '--field-selector', `involvedObject.name=${name},reason=${reason}`]);
         const found = events?.items.find((e) => e.type === 'Warning');
         return found ? found.message : notYet();
       },
@@ -63,10 +69,12 @@ describe('Auth service integration', { timeout: 900_000 }, () => {
     await waitForReady(cluster, name);
     assert.equal(posts(name).length, 1);
     assert.equal(posts(name)[0]?.authorization, 'Bearer first-token');
-    await cluster.kubectlOk(['annotate', 'tenant', name, 'neurallog.io/force-reconcile=1', '--overwrite']);
     const reconcilesBefore = metricValue(await operator.metrics(), 'neurallog_operator_reconcile_total');
+    await cluster.kubectlOk(['annotate', 'tenant', name, 'neurallog.io/force-reconcile=1', '--overwrite']);
     await waitFor(
-      async () => metricValue(await operator.metrics(), 'neurallog_operator_reconcile_total') > reconcilesBefore || notYet(),
+      async () =>
+        metricValue(await operator.metrics(), 'neurallog_operator_reconcile_total') > reconcilesBefore ||
+        notYet(),
       { timeoutMs: 30_000, description: 'a reconcile after force-reconcile' },
     );
     await operator.stop();
@@ -76,10 +84,14 @@ describe('Auth service integration', { timeout: 900_000 }, () => {
       name: 'auth-restarted',
       args: ['--auth-token-file', tokenFile, '--auth-deregister-timeout', `${DEREGISTER_TIMEOUT_S}s`],
     });
-    await waitFor(async () => metricValue(await operator.metrics(), 'neurallog_operator_reconcile_total') >= 1 || notYet(), {
-      timeoutMs: 30_000,
-      description: 'the restarted operator to reconcile',
-    });
+    await waitFor(
+      async () =>
+        metricValue(await operator.metrics(), 'neurallog_operator_reconcile_total') >= 1 || notYet(),
+      {
+        timeoutMs: 30_000,
+        description: 'the restarted operator to reconcile',
+      },
+    );
     await waitForReady(cluster, name);
     assert.equal(posts(name).length, 1, 'no second POST');
   });
@@ -98,10 +110,15 @@ describe('Auth service integration', { timeout: 900_000 }, () => {
           cluster,
           name,
           'AuthServiceUnavailable',
-          (x) => condition(x, 'AuthRegistered')?.reason === 'AuthServiceUnavailable' && x.status?.phase === 'Running',
+          (x) =>
+            condition(x, 'AuthRegistered')?.reason === 'AuthServiceUnavailable' &&
+            x.status?.phase === 'Running',
         );
         assert.equal(condition(t, 'Ready')?.status, 'False', 'not Ready without registration');
-        assert.ok(await cluster.getJson(['deployment', `${name}-server`, '-n', `tenant-${name}`]), 'objects made meanwhile');
+        assert.ok(
+          await cluster.getJson(['deployment', `${name}-server`, '-n', `tenant-${name}`]),
+          'objects made meanwhile',
+        );
         assert.match(await warning(name, 'AuthServiceUnavailable'), /Auth service/);
       } finally {
         await peer.start();

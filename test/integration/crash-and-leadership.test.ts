@@ -5,7 +5,14 @@ import { type AuthPeer, startAuthPeer } from '../auth-peer/peer.ts';
 import { type TestCluster, uniqueName, useCluster } from '../cluster/fixture.ts';
 import { notYet, waitFor } from '../cluster/wait.ts';
 import { type OperatorProcess, metricValue, startOperator } from '../operator/harness.ts';
-import { type ObjectJson, applyTenant, installCrd, tenantManifest, waitForGone, waitForRunning } from '../operator/tenants.ts';
+import {
+  type ObjectJson,
+  applyTenant,
+  installCrd,
+  tenantManifest,
+  waitForGone,
+  waitForRunning,
+} from '../operator/tenants.ts';
 
 const MANAGED = 'app.kubernetes.io/managed-by=tenant-operator';
 
@@ -35,7 +42,9 @@ describe('operator faults', { timeout: 900_000 }, () => {
     const prefix = uniqueName('crash');
     const names = Array.from({ length: 20 }, (_, i) => `${prefix}-${i}`);
     const first = await start('crash-1');
-    await cluster.kubectlOk(['apply', '-f', '-'], { input: names.map((n) => tenantManifest(n, {})).join('---\n') });
+    await cluster.kubectlOk(['apply', '-f', '-'], {
+      input: names.map((n) => tenantManifest(n, {})).join('---\n'),
+    });
     // Kill while it is busy: some namespaces exist, not all tenants are done.
     await waitFor(
       async () => {
@@ -50,11 +59,26 @@ describe('operator faults', { timeout: 900_000 }, () => {
 
     for (const n of names) {
       const ns = `tenant-${n}`;
-      const owned = await cluster.getJson<{ items: ObjectJson[] }>(['all,cm,secret,netpol,quota,limitrange,sa,role,rolebinding', '-n', ns, '-l', MANAGED]);
+      const owned = await cluster.getJson<{ items: ObjectJson[] }>([
+        'all,cm,secret,netpol,quota,limitrange,sa,role,rolebinding',
+        '-n',
+        ns,
+        '-l',
+        MANAGED,
+      ]);
       const byKind = new Map<string, number>();
-      for (const o of owned?.items ?? []) byKind.set(`${o.kind}/${o.metadata.name}`, (byKind.get(`${o.kind}/${o.metadata.name}`) ?? 0) + 1);
-      assert.ok([...byKind.values()].every((count) => count === 1), `duplicates in ${ns}`);
-      for (const expected of [`Deployment/${n}-server`, `StatefulSet/${n}-redis`, `Secret/${n}-redis-auth`, `ConfigMap/${n}-redis-config`]) {
+      for (const o of owned?.items ?? [])
+        byKind.set(`${o.kind}/${o.metadata.name}`, (byKind.get(`${o.kind}/${o.metadata.name}`) ?? 0) + 1);
+      assert.ok(
+        [...byKind.values()].every((count) => count === 1),
+        `duplicates in ${ns}`,
+      );
+      for (const expected of [
+        `Deployment/${n}-server`,
+        `StatefulSet/${n}-redis`,
+        `Secret/${n}-redis-auth`,
+        `ConfigMap/${n}-redis-config`,
+      ]) {
         assert.ok(byKind.has(expected), `${expected} missing in ${ns}`);
       }
       const replicaSets = await cluster.getJson<{ items: ObjectJson[] }>(['replicasets', '-n', ns]);
@@ -63,7 +87,14 @@ describe('operator faults', { timeout: 900_000 }, () => {
     const namespaces = await cluster.getJson<{ items: ObjectJson[] }>(['namespaces', '-l', `${MANAGED}`]);
     const ours = (namespaces?.items ?? []).filter((ns) => ns.metadata.name.startsWith(`tenant-${prefix}-`));
     assert.equal(ours.length, 20, 'exactly one namespace per tenant');
-    assert.equal(peer.calls().filter((c) => c.method === 'POST' && String((c.body as { tenantId: string }).tenantId).startsWith(prefix)).length, 20);
+    assert.equal(
+      peer
+        .calls()
+        .filter(
+          (c) => c.method === 'POST' && String((c.body as { tenantId: string }).tenantId).startsWith(prefix),
+        ).length,
+      20,
+    );
 
     await cluster.kubectlOk(['delete', 'tenants', ...names, '--wait=false']);
     for (const n of names) await waitForGone(cluster, ['namespace', `tenant-${n}`], 180_000);
@@ -71,15 +102,22 @@ describe('operator faults', { timeout: 900_000 }, () => {
   });
 
   test('leader election: exactly one of two reconciles; kill it and the other takes over within 20 seconds', async () => {
-    const args = ['--leader-elect', '--leader-election-namespace', 'default', '--leader-election-id', uniqueName('lease')];
+    const args = [
+      '--leader-elect',
+      '--leader-election-namespace',
+      'default',
+      '--leader-election-id',
+      uniqueName('lease'),
+    ];
     const a = await start('leader-a', args);
     const b = await start('leader-b', args);
     const name = uniqueName('leader');
     await applyTenant(cluster, name, {});
     await waitForRunning(cluster, name);
-    const reconciles = async (op: OperatorProcess) => metricValue(await op.metrics(), 'neurallog_operator_reconcile_total');
+    const reconciles = async (op: OperatorProcess) =>
+      metricValue(await op.metrics(), 'neurallog_operator_reconcile_total');
     const [ra, rb] = [await reconciles(a), await reconciles(b)];
-    assert.ok((ra > 0) !== (rb > 0), `exactly one reconciled: a=${ra} b=${rb}`);
+    assert.ok(ra > 0 !== rb > 0, `exactly one reconciled: a=${ra} b=${rb}`);
     const [leader, standby] = ra > 0 ? [a, b] : [b, a];
 
     await leader.kill();

@@ -46,7 +46,10 @@ describe('Tenant CRD on the API server', { timeout: 300_000 }, () => {
     assert.match(table.stdout.split('\n')[0] ?? '', /^NAME\s+DISPLAY NAME\s+NAMESPACE\s+PHASE\s+AGE\s*$/);
     assert.match(table.stdout, new RegExp(`${name}\\s+Column Check`));
     const wide = await cluster.kubectlOk(['get', 'tn', name, '-o', 'wide']);
-    assert.match(wide.stdout.split('\n')[0] ?? '', /NAME\s+DISPLAY NAME\s+NAMESPACE\s+PHASE\s+AGE\s+PLAN\s+READY/);
+    assert.match(
+      wide.stdout.split('\n')[0] ?? '',
+      /NAME\s+DISPLAY NAME\s+NAMESPACE\s+PHASE\s+AGE\s+PLAN\s+READY/,
+    );
     assert.match(wide.stdout, /professional/);
     const byCategory = await cluster.kubectlOk(['get', 'neurallog']);
     assert.match(byCategory.stdout, new RegExp(name));
@@ -71,18 +74,32 @@ describe('Tenant CRD on the API server', { timeout: 300_000 }, () => {
     ['a bad e-mail', '  billingEmail: not-an-email', /spec\.billingEmail/],
     ['negative replicas', '  server:\n    replicas: -1', /spec\.server\.replicas/],
     ['a non-quantity storage', '  redis:\n    storage: lots', /spec\.redis\.storage/],
-    ['an unknown protocol', '  networkPolicy:\n    ingressRules:\n      - ports:\n          - protocol: ICMP\n            port: 80', /protocol/],
-    ['a port out of range', '  networkPolicy:\n    egressRules:\n      - ports:\n          - port: 70000', /port/],
+    [
+      'an unknown protocol',
+      '  networkPolicy:\n    ingressRules:\n      - ports:\n          - protocol: ICMP\n            port: 80',
+      /protocol/,
+    ],
+    [
+      'a port out of range',
+      '  networkPolicy:\n    egressRules:\n      - ports:\n          - port: 70000',
+      /port/,
+    ],
     [
       'env with both value and valueFrom',
       '  server:\n    env:\n      - name: A\n        value: x\n        valueFrom:\n          secretKeyRef: {name: s, key: k}',
       /spec\.server\.env\[0\].*value or valueFrom/,
     ],
-    ['a reserved redis directive', '  redis:\n    config:\n      requirepass: x', /spec\.redis\.config.*operator owns/],
+    [
+      'a reserved redis directive',
+      '  redis:\n    config:\n      requirepass: x',
+      /spec\.redis\.config.*operator owns/,
+    ],
   ];
   for (const [what, spec, field] of rejected) {
     test(`the API server rejects ${what}, naming the field`, async () => {
-      const result = await cluster.kubectl(['apply', '-f', '-'], { input: tenantYaml(uniqueName('bad'), spec) });
+      const result = await cluster.kubectl(['apply', '-f', '-'], {
+        input: tenantYaml(uniqueName('bad'), spec),
+      });
       assert.notEqual(result.code, 0, `accepted: ${result.stdout}`);
       assert.match(result.stderr, field);
     });
@@ -106,24 +123,55 @@ describe('Tenant CRD on the API server', { timeout: 300_000 }, () => {
     const name = uniqueName('immutable');
     created.push(name);
     await cluster.kubectlOk(['apply', '-f', '-'], { input: tenantYaml(name, '  displayName: before') });
-    const set = await cluster.kubectl(['patch', 'tenant', name, '--type=merge', '-p', '{"spec":{"tenantId":"other-id"}}']);
+    const set = await cluster.kubectl([
+      'patch',
+      'tenant',
+      name,
+      '--type=merge',
+      '-p',
+      '{"spec":{"tenantId":"other-id"}}',
+    ]);
     assert.notEqual(set.code, 0);
     assert.match(set.stderr, /spec\.tenantId is immutable/);
-    const same = await cluster.kubectl(['patch', 'tenant', name, '--type=merge', '-p', `{"spec":{"tenantId":"${name}"}}`]);
+    const same = await cluster.kubectl([
+      'patch',
+      'tenant',
+      name,
+      '--type=merge',
+      '-p',
+      `{"spec":{"tenantId":"${name}"}}`,
+    ]);
     assert.equal(same.code, 0, 'setting spec.tenantId to the same effective id is allowed');
-    const removed = await cluster.kubectl(['patch', 'tenant', name, '--type=json', '-p', '[{"op":"remove","path":"/spec/tenantId"}]']);
+    const removed = await cluster.kubectl([
+      'patch',
+      'tenant',
+      name,
+      '--type=json',
+      '-p',
+      '[{"op":"remove","path":"/spec/tenantId"}]',
+    ]);
     assert.equal(removed.code, 0, 'removing it keeps the same effective id (metadata.name)');
     const other = uniqueName('idset');
     created.push(other);
     await cluster.kubectlOk(['apply', '-f', '-'], { input: tenantYaml(other, `  tenantId: first-${other}`) });
-    const drop = await cluster.kubectl(['patch', 'tenant', other, '--type=json', '-p', '[{"op":"remove","path":"/spec/tenantId"}]']);
+    const drop = await cluster.kubectl([
+      'patch',
+      'tenant',
+      other,
+      '--type=json',
+      '-p',
+      '[{"op":"remove","path":"/spec/tenantId"}]',
+    ]);
     assert.notEqual(drop.code, 0);
     assert.match(drop.stderr, /immutable/);
   });
 
   test('the offline validator agrees with the API server on the samples', async () => {
     for (const sample of ['basic', 'customized', 'acme_corp']) {
-      const text = await readFile(join(repoRoot, 'config', 'samples', `neurallog_v1_tenant_${sample}.yaml`), 'utf8');
+      const text = await readFile(
+        join(repoRoot, 'config', 'samples', `neurallog_v1_tenant_${sample}.yaml`),
+        'utf8',
+      );
       const result = await cluster.kubectl(['apply', '--dry-run=server', '-f', '-'], { input: text });
       assert.equal(result.code, 0, `${sample}: ${result.stderr}`);
     }

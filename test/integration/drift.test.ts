@@ -5,7 +5,14 @@ import { type AuthPeer, startAuthPeer } from '../auth-peer/peer.ts';
 import { type TestCluster, uniqueName, useCluster } from '../cluster/fixture.ts';
 import { notYet, waitFor } from '../cluster/wait.ts';
 import { type OperatorProcess, metricValue, startOperator } from '../operator/harness.ts';
-import { type ObjectJson, applyTenant, condition, installCrd, waitForReady, waitForTenant } from '../operator/tenants.ts';
+import {
+  type ObjectJson,
+  applyTenant,
+  condition,
+  installCrd,
+  waitForReady,
+  waitForTenant,
+} from '../operator/tenants.ts';
 
 type ServiceJson = ObjectJson & { spec: { ports: Array<{ name: string; port: number }> } };
 
@@ -20,7 +27,11 @@ describe('drift repair and ownership', { timeout: 600_000 }, () => {
     cluster = await useCluster();
     await installCrd(cluster);
     peer = await startAuthPeer({});
-    operator = await startOperator({ kubeconfigPath: cluster.kubeconfigPath, authUrl: peer.url, name: 'drift' });
+    operator = await startOperator({
+      kubeconfigPath: cluster.kubeconfigPath,
+      authUrl: peer.url,
+      name: 'drift',
+    });
     await applyTenant(cluster, name, { displayName: 'Drift' });
     await waitForReady(cluster, name);
   });
@@ -48,11 +59,15 @@ describe('drift repair and ownership', { timeout: 600_000 }, () => {
   test('a person deletes the server Deployment: it is restored and reported', async () => {
     const args = ['deployment', `${name}-server`, '-n', ns];
     const before = await uidOf(args);
-    const driftBefore = metricValue(await operator.metrics(), 'neurallog_operator_drift_corrections_total', { kind: 'Deployment' });
+    const driftBefore = metricValue(await operator.metrics(), 'neurallog_operator_drift_corrections_total', {
+      kind: 'Deployment',
+    });
     await cluster.kubectlOk(['delete', ...args, '--wait=false']);
     await waitForReplacement(args, before);
     await waitForTenant(cluster, name, 'Running again', (t) => t.status?.phase === 'Running');
-    const driftAfter = metricValue(await operator.metrics(), 'neurallog_operator_drift_corrections_total', { kind: 'Deployment' });
+    const driftAfter = metricValue(await operator.metrics(), 'neurallog_operator_drift_corrections_total', {
+      kind: 'Deployment',
+    });
     assert.ok(driftAfter > driftBefore, `drift counter ${driftBefore} → ${driftAfter}`);
     const described = await waitFor(
       async () => {
@@ -66,7 +81,13 @@ describe('drift repair and ownership', { timeout: 600_000 }, () => {
 
   test('a person edits the Redis Service port: it is put back, with no stray port left', async () => {
     const args = ['service', `${name}-redis`, '-n', ns];
-    await cluster.kubectlOk(['patch', ...args, '--type=json', '-p', '[{"op":"replace","path":"/spec/ports/0/port","value":6380}]']);
+    await cluster.kubectlOk([
+      'patch',
+      ...args,
+      '--type=json',
+      '-p',
+      '[{"op":"replace","path":"/spec/ports/0/port","value":6380}]',
+    ]);
     const ports = await waitFor(
       async () => {
         const svc = await cluster.getJson<ServiceJson>(args);
@@ -88,7 +109,12 @@ describe('drift repair and ownership', { timeout: 600_000 }, () => {
   test('objects a person made in the tenant namespace are left alone', async () => {
     await cluster.apply(
       [
-        { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'hand-made', namespace: ns }, data: { keep: 'me' } },
+        {
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          metadata: { name: 'hand-made', namespace: ns },
+          data: { keep: 'me' },
+        },
         {
           apiVersion: 'networking.k8s.io/v1',
           kind: 'NetworkPolicy',
@@ -98,27 +124,64 @@ describe('drift repair and ownership', { timeout: 600_000 }, () => {
       ],
       ns,
     );
-    const generation = (await cluster.getJson<{ metadata: { generation: number } }>(['tenant', name]))?.metadata.generation;
+    const generation = (await cluster.getJson<{ metadata: { generation: number } }>(['tenant', name]))
+      ?.metadata.generation;
     // A spec change makes the operator reconcile and prune; the hand-made objects must survive it.
-    await cluster.kubectlOk(['patch', 'tenant', name, '--type=merge', '-p', '{"spec":{"networkPolicy":{"allowWebEgress":false}}}']);
-    await waitForTenant(cluster, name, 'the new generation observed', (t) => t.metadata.generation !== generation && t.status?.phase === 'Running');
-    await waitFor(async () => ((await cluster.getJson(['networkpolicy', 'allow-web-egress', '-n', ns])) ? notYet() : true), {
-      timeoutMs: 60_000,
-      description: 'allow-web-egress to be pruned',
-    });
+    await cluster.kubectlOk([
+      'patch',
+      'tenant',
+      name,
+      '--type=merge',
+      '-p',
+      '{"spec":{"networkPolicy":{"allowWebEgress":false}}}',
+    ]);
+    await waitForTenant(
+      cluster,
+      name,
+      'the new generation observed',
+      (t) => t.metadata.generation !== generation && t.status?.phase === 'Running',
+    );
+    await waitFor(
+      async () =>
+        (await cluster.getJson(['networkpolicy', 'allow-web-egress', '-n', ns])) ? notYet() : true,
+      {
+        timeoutMs: 60_000,
+        description: 'allow-web-egress to be pruned',
+      },
+    );
     const cm = await cluster.getJson<ObjectJson>(['configmap', 'hand-made', '-n', ns]);
     assert.equal(cm?.data?.keep, 'me');
-    assert.ok(await cluster.getJson(['networkpolicy', 'hand-made-policy', '-n', ns]), 'a policy without the managed-by label is not ours');
+    assert.ok(
+      await cluster.getJson(['networkpolicy', 'hand-made-policy', '-n', ns]),
+      'a policy without the managed-by label is not ours',
+    );
   });
 
   test('a namespace that exists and is not the tenant’s is never modified or deleted', async () => {
     const other = uniqueName('conflict');
     const otherNs = `tenant-${other}`;
-    await cluster.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: otherNs, labels: { owner: 'someone-else' } } });
-    await cluster.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'precious', namespace: otherNs }, data: { a: 'b' } });
-    const before = await cluster.getJson<ObjectJson & { metadata: { resourceVersion: string } }>(['namespace', otherNs]);
+    await cluster.apply({
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: otherNs, labels: { owner: 'someone-else' } },
+    });
+    await cluster.apply({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'precious', namespace: otherNs },
+      data: { a: 'b' },
+    });
+    const before = await cluster.getJson<ObjectJson & { metadata: { resourceVersion: string } }>([
+      'namespace',
+      otherNs,
+    ]);
     await applyTenant(cluster, other, {});
-    const t = await waitForTenant(cluster, other, 'Failed with NamespaceConflict', (x) => x.status?.phase === 'Failed');
+    const t = await waitForTenant(
+      cluster,
+      other,
+      'Failed with NamespaceConflict',
+      (x) => x.status?.phase === 'Failed',
+    );
     assert.equal(condition(t, 'Ready')?.reason, 'NamespaceConflict');
     assert.equal(condition(t, 'NamespaceReady')?.reason, 'NamespaceConflict');
     const warned = await waitFor(
@@ -131,10 +194,24 @@ describe('drift repair and ownership', { timeout: 600_000 }, () => {
     assert.ok(warned);
     const deleted = await cluster.kubectl(['delete', 'tenant', other, '--timeout=120s']);
     assert.equal(deleted.code, 0, deleted.stderr);
-    const afterDelete = await cluster.getJson<ObjectJson & { metadata: { resourceVersion: string } }>(['namespace', otherNs]);
-    assert.equal(afterDelete?.metadata.resourceVersion, before?.metadata.resourceVersion, 'namespace untouched');
+    const afterDelete = await cluster.getJson<ObjectJson & { metadata: { resourceVersion: string } }>([
+      'namespace',
+      otherNs,
+    ]);
+    assert.equal(
+      afterDelete?.metadata.resourceVersion,
+      before?.metadata.resourceVersion,
+      'namespace untouched',
+    );
     assert.ok(await cluster.getJson(['configmap', 'precious', '-n', otherNs]));
-    const objects = await cluster.kubectlOk(['get', 'all,networkpolicy,resourcequota', '-n', otherNs, '-o', 'name']);
+    const objects = await cluster.kubectlOk([
+      'get',
+      'all,networkpolicy,resourcequota',
+      '-n',
+      otherNs,
+      '-o',
+      'name',
+    ]);
     assert.equal(objects.stdout.trim(), '', 'nothing was created in it');
     await cluster.deleteNamespace(otherNs);
   });

@@ -25,7 +25,12 @@ async function auditLines(path: string): Promise<string[]> {
 function operatorWrites(lines: string[]): AuditEvent[] {
   return lines
     .map((l) => JSON.parse(l) as AuditEvent)
-    .filter((e) => e.stage === 'ResponseComplete' && WRITE_VERBS.has(e.verb) && (e.userAgent ?? '').includes('tenant-operator'));
+    .filter(
+      (e) =>
+        e.stage === 'ResponseComplete' &&
+        WRITE_VERBS.has(e.verb) &&
+        (e.userAgent ?? '').includes('tenant-operator'),
+    );
 }
 
 describe('steady state', { timeout: 900_000 }, () => {
@@ -49,7 +54,8 @@ describe('steady state', { timeout: 900_000 }, () => {
 
   after(async () => {
     await cluster?.kubectl(['delete', 'tenants', ...names, '--ignore-not-found', '--wait=false']);
-    for (const n of names) await waitForGone(cluster, ['namespace', `tenant-${n}`], 180_000).catch(() => undefined);
+    for (const n of names)
+      await waitForGone(cluster, ['namespace', `tenant-${n}`], 180_000).catch(() => undefined);
     await operator?.stop();
     await peer?.close();
   });
@@ -57,10 +63,13 @@ describe('steady state', { timeout: 900_000 }, () => {
   test('with 20 Running tenants, a full resync performs zero write requests', async () => {
     const auditLog = cluster.cluster.auditLogPath;
     assert.ok(auditLog, 'the test cluster writes an audit log');
-    await cluster.kubectlOk(['apply', '-f', '-'], { input: names.map((n) => tenantManifest(n, {})).join('---\n') });
+    await cluster.kubectlOk(['apply', '-f', '-'], {
+      input: names.map((n) => tenantManifest(n, {})).join('---\n'),
+    });
     for (const n of names) await waitForReady(cluster, n, 180_000);
 
-    const reconciles = async () => metricValue(await operator.metrics(), 'neurallog_operator_reconcile_total');
+    const reconciles = async () =>
+      metricValue(await operator.metrics(), 'neurallog_operator_reconcile_total');
     const afterResync = async (from: number) =>
       waitFor(async () => ((await reconciles()) >= from + names.length ? reconciles() : notYet()), {
         timeoutMs: 60_000,

@@ -35,7 +35,11 @@ const customized = {
   networkPolicy: { enabled: true, allowedNamespaces: ['default', 'monitoring'] },
 };
 
-type Container = { name: string; env?: Array<{ name: string; value?: string }>; resources?: { limits?: Record<string, string> } };
+type Container = {
+  name: string;
+  env?: Array<{ name: string; value?: string }>;
+  resources?: { limits?: Record<string, string> };
+};
 type DeploymentJson = ObjectJson & {
   spec: { replicas: number; template: { spec: { containers: Container[] } } };
   status?: { readyReplicas?: number; updatedReplicas?: number; replicas?: number };
@@ -52,7 +56,11 @@ describe('tenant lifecycle (user guide walkthrough)', { timeout: 600_000 }, () =
     cluster = await useCluster();
     await installCrd(cluster);
     peer = await startAuthPeer({});
-    operator = await startOperator({ kubeconfigPath: cluster.kubeconfigPath, authUrl: peer.url, name: 'lifecycle' });
+    operator = await startOperator({
+      kubeconfigPath: cluster.kubeconfigPath,
+      authUrl: peer.url,
+      name: 'lifecycle',
+    });
   });
 
   after(async () => {
@@ -65,10 +73,17 @@ describe('tenant lifecycle (user guide walkthrough)', { timeout: 600_000 }, () =
     const t = await waitForReady(cluster, name);
     assert.equal(t.status?.namespace, ns);
     assert.deepEqual(
-      [t.status?.serverStatus?.readyReplicas, t.status?.serverStatus?.totalReplicas, t.status?.serverStatus?.message],
+      [
+        t.status?.serverStatus?.readyReplicas,
+        t.status?.serverStatus?.totalReplicas,
+        t.status?.serverStatus?.message,
+      ],
       [1, 1, 'Server is running'],
     );
-    assert.deepEqual([t.status?.redisStatus?.readyReplicas, t.status?.redisStatus?.message], [1, 'Redis is running']);
+    assert.deepEqual(
+      [t.status?.redisStatus?.readyReplicas, t.status?.redisStatus?.message],
+      [1, 'Redis is running'],
+    );
     assert.deepEqual(t.status?.endpoints, {
       server: `http://${name}-server.${ns}.svc:3030`,
       redis: `redis://${name}-redis.${ns}.svc:6379`,
@@ -76,7 +91,10 @@ describe('tenant lifecycle (user guide walkthrough)', { timeout: 600_000 }, () =
     assert.equal(condition(t, 'AuthRegistered')?.reason, 'Registered');
     assert.ok(t.metadata.finalizers?.includes('neurallog.io/finalizer'));
     const posts = peer.calls().filter((c) => c.method === 'POST');
-    assert.deepEqual(posts.map((c) => c.body), [{ tenantId: name, adminUserId: 'system' }]);
+    assert.deepEqual(
+      posts.map((c) => c.body),
+      [{ tenantId: name, adminUserId: 'system' }],
+    );
   });
 
   test('every object of SPEC §2 exists with its name, labels and owner reference', async () => {
@@ -110,20 +128,36 @@ describe('tenant lifecycle (user guide walkthrough)', { timeout: 600_000 }, () =
       assert.equal(labels['neurallog.io/tenant'], name, what);
       assert.equal(labels['neurallog.io/tenant-id'], name, what);
       const owner = obj.metadata.ownerReferences?.find((o) => o.controller);
-      assert.deepEqual([owner?.kind, owner?.name, owner?.uid], ['Tenant', name, t?.metadata.uid], `${what} owner`);
+      assert.deepEqual(
+        [owner?.kind, owner?.name, owner?.uid],
+        ['Tenant', name, t?.metadata.uid],
+        `${what} owner`,
+      );
     };
     check(await cluster.getJson<ObjectJson>(['namespace', ns]), 'namespace', 'namespace');
     for (const [kind, objectName, component] of expected) {
-      check(await cluster.getJson<ObjectJson>([kind, objectName, '-n', ns]), component, `${kind}/${objectName}`);
+      check(
+        await cluster.getJson<ObjectJson>([kind, objectName, '-n', ns]),
+        component,
+        `${kind}/${objectName}`,
+      );
     }
     assert.equal((await listKind(cluster, 'poddisruptionbudget', ns)).length, 0, 'no PDB at 1 replica');
     const pvcs = await cluster.getJson<{ items: Array<{ status: { phase: string } }> }>(['pvc', '-n', ns]);
-    assert.deepEqual(pvcs?.items.map((p) => p.status.phase), ['Bound']);
+    assert.deepEqual(
+      pvcs?.items.map((p) => p.status.phase),
+      ['Bound'],
+    );
   });
 
   test('the customized tenant: 2 server replicas, LOG_LEVEL=debug, Redis config applied, a PDB', async () => {
     await applyTenant(cluster, name, customized);
-    const t = await waitForTenant(cluster, name, 'Running 2/2', (x) => x.status?.phase === 'Running' && x.status?.serverStatus?.readyReplicas === 2);
+    const t = await waitForTenant(
+      cluster,
+      name,
+      'Running 2/2',
+      (x) => x.status?.phase === 'Running' && x.status?.serverStatus?.readyReplicas === 2,
+    );
     assert.equal(t.status?.serverStatus?.totalReplicas, 2);
     const deployment = await cluster.getJson<DeploymentJson>(['deployment', `${name}-server`, '-n', ns]);
     const env = deployment?.spec.template.spec.containers[0]?.env ?? [];
@@ -137,8 +171,20 @@ describe('tenant lifecycle (user guide walkthrough)', { timeout: 600_000 }, () =
   });
 
   test('scaling 2 → 3 reaches Running 3/3', async () => {
-    await cluster.kubectlOk(['patch', 'tenant', name, '--type=merge', '-p', '{"spec":{"server":{"replicas":3}}}']);
-    const t = await waitForTenant(cluster, name, 'Running 3/3', (x) => x.status?.phase === 'Running' && x.status?.serverStatus?.readyReplicas === 3);
+    await cluster.kubectlOk([
+      'patch',
+      'tenant',
+      name,
+      '--type=merge',
+      '-p',
+      '{"spec":{"server":{"replicas":3}}}',
+    ]);
+    const t = await waitForTenant(
+      cluster,
+      name,
+      'Running 3/3',
+      (x) => x.status?.phase === 'Running' && x.status?.serverStatus?.readyReplicas === 3,
+    );
     assert.equal(t.status?.serverStatus?.totalReplicas, 3);
   });
 
@@ -154,19 +200,20 @@ describe('tenant lifecycle (user guide walkthrough)', { timeout: 600_000 }, () =
     await waitForTenant(cluster, name, 'Running after rollout', (x) => x.status?.phase === 'Running');
     const rolled = await waitFor(
       async () => {
-        const pods = await cluster.getJson<{ items: Array<{ metadata: { deletionTimestamp?: string }; spec: { containers: Container[] } }> }>([
-          'pods',
-          '-n',
-          ns,
-          '-l',
-          'app.kubernetes.io/component=server',
-        ]);
+        const pods = await cluster.getJson<{
+          items: Array<{ metadata: { deletionTimestamp?: string }; spec: { containers: Container[] } }>;
+        }>(['pods', '-n', ns, '-l', 'app.kubernetes.io/component=server']);
         const live = (pods?.items ?? []).filter((p) => !p.metadata.deletionTimestamp);
         const updated = live.filter((p) => {
           const c = p.spec.containers[0];
-          return c?.env?.some((e) => e.name === 'EXTRA' && e.value === 'enabled') && c.resources?.limits?.cpu === '700m';
+          return (
+            c?.env?.some((e) => e.name === 'EXTRA' && e.value === 'enabled') &&
+            c.resources?.limits?.cpu === '700m'
+          );
         });
-        return live.length === 3 && updated.length === 3 ? live.length : notYet(`${updated.length}/${live.length} pods updated`);
+        return live.length === 3 && updated.length === 3
+          ? live.length
+          : notYet(`${updated.length}/${live.length} pods updated`);
       },
       { timeoutMs: 120_000, description: 'every server pod to run the new env and resources' },
     );
@@ -178,18 +225,42 @@ describe('tenant lifecycle (user guide walkthrough)', { timeout: 600_000 }, () =
       { description: 'metrics', from: { app: 'prometheus' }, ports: [{ port: 9090 }] },
       { description: 'debug', from: { app: 'debugger' }, ports: [{ protocol: 'UDP', port: 'dbg' }] },
     ];
-    await cluster.kubectlOk(['patch', 'tenant', name, '--type=merge', '-p', JSON.stringify({ spec: { networkPolicy: { ingressRules: rules } } })]);
-    await waitFor(async () => (await cluster.getJson(['networkpolicy', 'custom-ingress-1', '-n', ns])) ?? notYet(), {
-      timeoutMs: 60_000,
-      description: 'custom-ingress-1',
-    });
-    await cluster.kubectlOk(['patch', 'tenant', name, '--type=merge', '-p', JSON.stringify({ spec: { networkPolicy: { ingressRules: [rules[0]] } } })]);
+    await cluster.kubectlOk([
+      'patch',
+      'tenant',
+      name,
+      '--type=merge',
+      '-p',
+      JSON.stringify({ spec: { networkPolicy: { ingressRules: rules } } }),
+    ]);
+    await waitFor(
+      async () => (await cluster.getJson(['networkpolicy', 'custom-ingress-1', '-n', ns])) ?? notYet(),
+      {
+        timeoutMs: 60_000,
+        description: 'custom-ingress-1',
+      },
+    );
+    await cluster.kubectlOk([
+      'patch',
+      'tenant',
+      name,
+      '--type=merge',
+      '-p',
+      JSON.stringify({ spec: { networkPolicy: { ingressRules: [rules[0]] } } }),
+    ]);
     await waitForGone(cluster, ['networkpolicy', 'custom-ingress-1', '-n', ns]);
     assert.ok(await cluster.getJson(['networkpolicy', 'custom-ingress-0', '-n', ns]));
   });
 
   test('disabling the network policy removes every policy the operator made', async () => {
-    await cluster.kubectlOk(['patch', 'tenant', name, '--type=merge', '-p', '{"spec":{"networkPolicy":{"enabled":false}}}']);
+    await cluster.kubectlOk([
+      'patch',
+      'tenant',
+      name,
+      '--type=merge',
+      '-p',
+      '{"spec":{"networkPolicy":{"enabled":false}}}',
+    ]);
     await waitFor(
       async () => {
         const left = await listKind(cluster, 'networkpolicy', ns);
@@ -197,7 +268,12 @@ describe('tenant lifecycle (user guide walkthrough)', { timeout: 600_000 }, () =
       },
       { timeoutMs: 60_000, description: 'every network policy to be removed' },
     );
-    const t = await waitForTenant(cluster, name, 'NetworkPolicyReady Disabled', (x) => condition(x, 'NetworkPolicyReady')?.reason === 'Disabled');
+    const t = await waitForTenant(
+      cluster,
+      name,
+      'NetworkPolicyReady Disabled',
+      (x) => condition(x, 'NetworkPolicyReady')?.reason === 'Disabled',
+    );
     assert.equal(t.status?.phase, 'Running');
   });
 
@@ -228,6 +304,9 @@ describe('tenant lifecycle (user guide walkthrough)', { timeout: 600_000 }, () =
     assert.equal(await cluster.getJson(['namespace', ns]), undefined, 'namespace gone when delete returned');
     assert.equal(await cluster.getJson(['tenant', name]), undefined);
     const deletes = peer.calls().filter((c) => c.method === 'DELETE');
-    assert.deepEqual(deletes.map((c) => c.path), [`/api/tenants/${name}`]);
+    assert.deepEqual(
+      deletes.map((c) => c.path),
+      [`/api/tenants/${name}`],
+    );
   });
 });

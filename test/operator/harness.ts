@@ -100,7 +100,8 @@ export async function startOperator(options: OperatorOptions): Promise<OperatorP
   };
   await waitFor(
     async () => {
-      if (child.exitCode !== null) throw new Error(`operator exited with ${child.exitCode}: ${await proc.logs()}`);
+      if (child.exitCode !== null)
+        throw new Error(`operator exited with ${child.exitCode}: ${await proc.logs()}`);
       const response = await fetch(`${probeUrl}/readyz`).catch(() => undefined);
       return response?.ok === true;
     },
@@ -117,7 +118,8 @@ export function metricValue(text: string, name: string, labels: Record<string, s
     const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)/.exec(line);
     if (!match || match[1] !== name) continue;
     const labelText = match[2] ?? '';
-    if (Object.entries(labels).every(([k, v]) => labelText.includes(`${k}="${v}"`))) total += Number(match[3]);
+    if (Object.entries(labels).every(([k, v]) => labelText.includes(`${k}="${v}"`)))
+      total += Number(match[3]);
   }
   return total;
 }

@@ -6,7 +6,13 @@ import type { TestCluster } from '../cluster/fixture.ts';
 import { notYet, waitFor } from '../cluster/wait.ts';
 
 export interface TenantJson {
-  metadata: { name: string; uid: string; generation: number; finalizers?: string[]; deletionTimestamp?: string };
+  metadata: {
+    name: string;
+    uid: string;
+    generation: number;
+    finalizers?: string[];
+    deletionTimestamp?: string;
+  };
   spec?: Record<string, unknown>;
   status?: {
     phase?: string;
@@ -23,7 +29,12 @@ export const CRD_FILE = join(repoRoot, 'config', 'crd', 'bases', 'neurallog.io_t
 
 export async function installCrd(cluster: TestCluster): Promise<void> {
   await cluster.kubectlOk(['apply', '--server-side', '--force-conflicts', '-f', CRD_FILE]);
-  await cluster.kubectlOk(['wait', '--for=condition=Established', '--timeout=60s', 'crd/tenants.neurallog.io']);
+  await cluster.kubectlOk([
+    'wait',
+    '--for=condition=Established',
+    '--timeout=60s',
+    'crd/tenants.neurallog.io',
+  ]);
 }
 
 export function tenantManifest(name: string, spec: Record<string, unknown> = {}): string {
@@ -76,11 +87,14 @@ export function waitForReady(cluster: TestCluster, name: string, timeoutMs = 120
 }
 
 export async function waitForGone(cluster: TestCluster, args: string[], timeoutMs = 120_000): Promise<void> {
-  await waitFor(async () => ((await cluster.getJson(args)) === undefined ? true : notYet(`${args.join(' ')} exists`)), {
-    timeoutMs,
-    intervalMs: 300,
-    description: `${args.join(' ')} to be gone`,
-  });
+  await waitFor(
+    async () => ((await cluster.getJson(args)) === undefined ? true : notYet(`${args.join(' ')} exists`)),
+    {
+      timeoutMs,
+      intervalMs: 300,
+      description: `${args.join(' ')} to be gone`,
+    },
+  );
 }
 
 export interface ListJson<T> {
