@@ -59,10 +59,15 @@ export function parseQuantity(value: Quantity): number {
   const digits = match?.[1] ?? '';
   const suffix = match?.[2] ?? '';
   const base = Number(digits);
-  if (/^[eE]/.test(suffix)) return base * 10 ** Number(suffix.slice(1));
+  if (/^[eE]/.test(suffix)) return tidy(base * 10 ** Number(suffix.slice(1)));
   const multiplier = SUFFIX_MULTIPLIERS[suffix];
   if (multiplier === undefined) throw new InvalidQuantityError(value);
-  return base * multiplier;
+  return tidy(base * multiplier);
+}
+
+/** Drops binary floating-point noise ("2.3000000000000003") from decimal amounts. */
+function tidy(n: number): number {
+  return Number(n.toPrecision(15));
 }
 
 /** Whole bytes, rounding up as the API server does for fractional byte amounts. */

@@ -302,6 +302,8 @@ export const tenantSpec = z
     tenantId: tenantId.optional(),
     planId: z.enum(PLAN_IDS).optional().meta({
       description: 'Plan that sets the ResourceQuota: starter (default), professional or enterprise.',
+      // The API server fills it in, so `kubectl get tenants -o wide` shows the plan in use.
+      default: 'starter',
     }),
     billingEmail: z.email('must be an e-mail address').max(254).optional().meta({
       description: 'Billing contact, recorded as annotation neurallog.io/billing-email on the namespace.',

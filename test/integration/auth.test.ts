@@ -40,7 +40,16 @@ describe('Auth service integration', { timeout: 900_000 }, () => {
     });
   });
 
+  const created: string[] = [];
+  const track = (name: string) => {
+    created.push(name);
+    return name;
+  };
+
   after(async () => {
+    peer?.setMode('ok');
+    await peer?.start();
+    await cluster?.kubectl(['delete', 'tenants', ...created, '--ignore-not-found', '--timeout=180s']);
     await operator?.stop();
     await peer?.close();
   });
@@ -64,7 +73,7 @@ describe('Auth service integration', { timeout: 900_000 }, () => {
   }
 
   test('a tenant is registered exactly once, with the bearer token; re-reconciles and restarts do not POST again', async () => {
-    const name = uniqueName('auth-once');
+    const name = track(uniqueName('auth-once'));
     await applyTenant(cluster, name, {});
     await waitForReady(cluster, name);
     assert.equal(posts(name).length, 1);
@@ -102,7 +111,7 @@ describe('Auth service integration', { timeout: 900_000 }, () => {
     ['answering 500', async () => peer.setMode('fail500')],
   ] as const) {
     test(`Auth ${outage} during creation: objects are still made, the status says why, and it recovers alone`, async () => {
-      const name = uniqueName('auth-outage');
+      const name = track(uniqueName('auth-outage'));
       await breakPeer();
       try {
         await applyTenant(cluster, name, {});
