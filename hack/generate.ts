@@ -1,10 +1,11 @@
 /**
- * Regenerates the checked-in artefacts that come from code (the CRD). `npm run generate`.
+ * Regenerates the checked-in artefacts that come from code (the CRD, the API reference). `npm run generate`.
  * The same CRD goes to the kustomize base and to the Helm chart's crds/ directory.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { CRD_PATH, tenantCrdYaml } from '../src/api/crd.ts';
+import { API_REFERENCE_PATH, apiReferenceMarkdown } from '../src/api/reference.ts';
 
 /** The Helm chart's copy of the CRD (Helm installs everything in `crds/` before the templates). */
 const CHART_CRD_PATH = 'charts/tenant-operator/crds/neurallog.io_tenants.yaml';
@@ -16,3 +17,5 @@ for (const path of [CRD_PATH, CHART_CRD_PATH]) {
   await writeFile(root + path, yaml);
   console.log(`wrote ${path}`);
 }
+await writeFile(root + API_REFERENCE_PATH, apiReferenceMarkdown());
+console.log(`wrote ${API_REFERENCE_PATH}`);

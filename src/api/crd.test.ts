@@ -97,3 +97,8 @@ test('root CEL rules check the tenant id and its immutability', () => {
   assert.match(String(rules[0]?.rule), /self\.metadata\.name\.matches/);
   assert.match(String(rules[1]?.rule), /oldSelf/);
 });
+
+test('the checked-in API reference is what the code generates (run `npm run generate`)', async () => {
+  const { API_REFERENCE_PATH, apiReferenceMarkdown } = await import('./reference.ts');
+  assert.equal(await readFile(new URL(API_REFERENCE_PATH, root), 'utf8'), apiReferenceMarkdown());
+});
