@@ -133,4 +133,30 @@ describe('operator faults', { timeout: 900_000 }, () => {
     await cluster.kubectlOk(['delete', 'tenants', name, second, '--timeout=120s']);
     await standby.stop();
   });
+
+  test('SIGTERM: the leader finishes, releases the lease and exits 0; the standby takes over', async () => {
+    const args = [
+      '--leader-elect',
+      '--leader-election-namespace',
+      'default',
+      '--leader-election-id',
+      uniqueName('lease'),
+    ];
+    const a = await start('graceful-a', args);
+    const b = await start('graceful-b', args);
+    const name = uniqueName('graceful');
+    await applyTenant(cluster, name, {});
+    await waitForRunning(cluster, name);
+    const reconciles = async (op: OperatorProcess) =>
+      metricValue(await op.metrics(), 'neurallog_operator_reconcile_total');
+    const [leader, standby] = (await reconciles(a)) > 0 ? [a, b] : [b, a];
+    assert.equal(await leader.stop(), 0, 'exit code 0 after SIGTERM');
+    assert.match(await leader.logs(), /shutdown complete/);
+    const next = uniqueName('graceful-next');
+    await applyTenant(cluster, next, {});
+    await waitForRunning(cluster, next);
+    assert.ok((await reconciles(standby)) > 0, 'the standby reconciles after the release');
+    await cluster.kubectlOk(['delete', 'tenants', name, next, '--timeout=120s']);
+    assert.equal(await standby.stop(), 0);
+  });
 });

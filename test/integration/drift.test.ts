@@ -157,6 +157,78 @@ describe('drift repair and ownership', { timeout: 600_000 }, () => {
     );
   });
 
+  test('a Redis storage change keeps the existing claims and says so', async () => {
+    const pvc = ['pvc', `redis-data-${name}-redis-0`, '-n', ns];
+    const before = await cluster.getJson<
+      ObjectJson & { spec: { resources: { requests: { storage: string } } } }
+    >(pvc);
+    await cluster.kubectlOk([
+      'patch',
+      'tenant',
+      name,
+      '--type=merge',
+      '-p',
+      '{"spec":{"redis":{"storage":"2Gi"}}}',
+    ]);
+    const t = await waitForTenant(
+      cluster,
+      name,
+      'StorageChangeNotApplied',
+      (x) => condition(x, 'RedisReady')?.reason === 'StorageChangeNotApplied',
+    );
+    assert.match(condition(t, 'RedisReady')?.message ?? '', /2Gi.*1Gi/);
+    assert.equal(t.status?.phase, 'Running', 'Redis keeps running on its data');
+    const after = await cluster.getJson<
+      ObjectJson & { spec: { resources: { requests: { storage: string } } } }
+    >(pvc);
+    assert.equal(after?.metadata.uid, before?.metadata.uid, 'the claim was not replaced');
+    assert.equal(after?.spec.resources.requests.storage, '1Gi');
+    const sts = await cluster.getJson<{
+      spec: { volumeClaimTemplates: Array<{ spec: { resources: { requests: { storage: string } } } }> };
+    }>(['statefulset', `${name}-redis`, '-n', ns]);
+    assert.equal(sts?.spec.volumeClaimTemplates[0]?.spec.resources.requests.storage, '1Gi');
+    const { stdout } = await cluster.kubectlOk(['describe', 'tenant', name]);
+    assert.match(stdout, /Warning\s+StorageChangeNotApplied/);
+    await cluster.kubectlOk([
+      'patch',
+      'tenant',
+      name,
+      '--type=merge',
+      '-p',
+      '{"spec":{"redis":{"storage":"1Gi"}}}',
+    ]);
+    await waitForTenant(
+      cluster,
+      name,
+      'RedisReady again',
+      (x) => condition(x, 'RedisReady')?.reason === 'RedisRunning',
+    );
+  });
+
+  test('a tenant whose own server and Redis exceed its quota is Failed with QuotaTooSmall', async () => {
+    const small = uniqueName('quota');
+    await applyTenant(cluster, small, { resources: { cpu: { limits: '500m' } } });
+    const t = await waitForTenant(
+      cluster,
+      small,
+      'QuotaTooSmall',
+      (x) => condition(x, 'Ready')?.reason === 'QuotaTooSmall',
+    );
+    assert.equal(t.status?.phase, 'Failed');
+    assert.match(condition(t, 'Ready')?.message ?? '', /limits\.cpu needs .* but the quota allows 500m/);
+    await cluster.kubectlOk([
+      'patch',
+      'tenant',
+      small,
+      '--type=merge',
+      '-p',
+      '{"spec":{"resources":{"cpu":{"limits":"4"}}}}',
+    ]);
+    await waitForReady(cluster, small);
+    const deleted = await cluster.kubectl(['delete', 'tenant', small, '--timeout=120s']);
+    assert.equal(deleted.code, 0, deleted.stderr);
+  });
+
   test('a namespace that exists and is not the tenant’s is never modified or deleted', async () => {
     const other = uniqueName('conflict');
     const otherNs = `tenant-${other}`;
