@@ -3,18 +3,12 @@
  * caller owns — never on prom-client's global default registry.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { PLAN_IDS as PLANS } from '../api/spec.ts';
+import { TENANT_PHASES } from '../api/status.ts';
 
-/** Every Tenant phase (SPEC §3); the `phase` gauge always reports all of them. */
-export const TENANT_PHASES = [
-  'Pending',
-  'Provisioning',
-  'Running',
-  'Degraded',
-  'Failed',
-  'Terminating',
-] as const;
-/** Every plan (SPEC §1.1); the `plan` gauge always reports all of them. */
-export const PLANS = ['starter', 'professional', 'enterprise'] as const;
+// The `phase` and `plan` gauges always report every phase and plan of the API.
+export { PLANS, TENANT_PHASES };
+
 /** Values of the `result` label of `neurallog_operator_reconcile_total`. */
 export const RECONCILE_RESULTS = ['success', 'error', 'requeue'] as const;
 

@@ -1,45 +1,31 @@
 // Drift repair, hands off what people made, and the namespace-conflict rule, on the real control plane.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { type AuthPeer, startAuthPeer } from '../auth-peer/peer.ts';
-import { type TestCluster, uniqueName, useCluster } from '../cluster/fixture.ts';
+import { type TestCluster, uniqueName } from '../cluster/fixture.ts';
 import { notYet, waitFor } from '../cluster/wait.ts';
-import { type OperatorProcess, metricValue, startOperator } from '../operator/harness.ts';
-import {
-  type ObjectJson,
-  applyTenant,
-  condition,
-  installCrd,
-  waitForReady,
-  waitForTenant,
-} from '../operator/tenants.ts';
+import { type OperatorEnvironment, startEnvironment } from '../operator/environment.ts';
+import { type OperatorProcess, metricValue } from '../operator/harness.ts';
+import { type ObjectJson, applyTenant, condition, waitForReady, waitForTenant } from '../operator/tenants.ts';
 
 type ServiceJson = ObjectJson & { spec: { ports: Array<{ name: string; port: number }> } };
 
 describe('drift repair and ownership', { timeout: 600_000 }, () => {
   let cluster: TestCluster;
-  let peer: AuthPeer;
   let operator: OperatorProcess;
+  let env: OperatorEnvironment;
   const name = uniqueName('drift');
   const ns = `tenant-${name}`;
 
   before(async () => {
-    cluster = await useCluster();
-    await installCrd(cluster);
-    peer = await startAuthPeer({});
-    operator = await startOperator({
-      kubeconfigPath: cluster.kubeconfigPath,
-      authUrl: peer.url,
-      name: 'drift',
-    });
+    env = await startEnvironment('drift');
+    ({ cluster, operator } = env);
     await applyTenant(cluster, name, { displayName: 'Drift' });
     await waitForReady(cluster, name);
   });
 
   after(async () => {
     await cluster?.kubectl(['delete', 'tenant', name, '--timeout=120s', '--ignore-not-found']);
-    await operator?.stop();
-    await peer?.close();
+    await env?.close();
   });
 
   async function uidOf(args: string[]): Promise<string | undefined> {

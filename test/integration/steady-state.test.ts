@@ -3,11 +3,11 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
-import { type AuthPeer, startAuthPeer } from '../auth-peer/peer.ts';
-import { type TestCluster, uniqueName, useCluster } from '../cluster/fixture.ts';
+import { type TestCluster, uniqueName } from '../cluster/fixture.ts';
 import { notYet, waitFor } from '../cluster/wait.ts';
-import { type OperatorProcess, metricValue, startOperator } from '../operator/harness.ts';
-import { installCrd, tenantManifest, waitForGone, waitForReady } from '../operator/tenants.ts';
+import { type OperatorEnvironment, startEnvironment } from '../operator/environment.ts';
+import { type OperatorProcess, metricValue } from '../operator/harness.ts';
+import { tenantManifest, waitForGone, waitForReady } from '../operator/tenants.ts';
 
 interface AuditEvent {
   verb: string;
@@ -35,29 +35,21 @@ function operatorWrites(lines: string[]): AuditEvent[] {
 
 describe('steady state', { timeout: 900_000 }, () => {
   let cluster: TestCluster;
-  let peer: AuthPeer;
   let operator: OperatorProcess;
+  let env: OperatorEnvironment;
   const prefix = uniqueName('steady');
   const names = Array.from({ length: 20 }, (_, i) => `${prefix}-${i}`);
 
   before(async () => {
-    cluster = await useCluster();
-    await installCrd(cluster);
-    peer = await startAuthPeer({});
-    operator = await startOperator({
-      kubeconfigPath: cluster.kubeconfigPath,
-      authUrl: peer.url,
-      name: 'steady',
-      args: ['--resync-period', '10s'],
-    });
+    env = await startEnvironment('steady', { args: ['--resync-period', '10s'] });
+    ({ cluster, operator } = env);
   });
 
   after(async () => {
     await cluster?.kubectl(['delete', 'tenants', ...names, '--ignore-not-found', '--wait=false']);
     for (const n of names)
       await waitForGone(cluster, ['namespace', `tenant-${n}`], 180_000).catch(() => undefined);
-    await operator?.stop();
-    await peer?.close();
+    await env?.close();
   });
 
   test('with 20 Running tenants, a full resync performs zero write requests', async () => {

@@ -1,15 +1,14 @@
 // The user-guide walkthrough against the real control plane and the real operator process.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { type AuthPeer, startAuthPeer } from '../auth-peer/peer.ts';
-import { type TestCluster, uniqueName, useCluster } from '../cluster/fixture.ts';
+import type { AuthPeer } from '../auth-peer/peer.ts';
+import { type TestCluster, uniqueName } from '../cluster/fixture.ts';
 import { notYet, waitFor } from '../cluster/wait.ts';
-import { type OperatorProcess, startOperator } from '../operator/harness.ts';
+import { type OperatorEnvironment, startEnvironment } from '../operator/environment.ts';
 import {
   type ObjectJson,
   applyTenant,
   condition,
-  installCrd,
   listKind,
   waitForGone,
   waitForReady,
@@ -48,24 +47,17 @@ type DeploymentJson = ObjectJson & {
 describe('tenant lifecycle (user guide walkthrough)', { timeout: 600_000 }, () => {
   let cluster: TestCluster;
   let peer: AuthPeer;
-  let operator: OperatorProcess;
+  let env: OperatorEnvironment;
   const name = uniqueName('my-tenant');
   const ns = `tenant-${name}`;
 
   before(async () => {
-    cluster = await useCluster();
-    await installCrd(cluster);
-    peer = await startAuthPeer({});
-    operator = await startOperator({
-      kubeconfigPath: cluster.kubeconfigPath,
-      authUrl: peer.url,
-      name: 'lifecycle',
-    });
+    env = await startEnvironment('lifecycle');
+    ({ cluster, peer } = env);
   });
 
   after(async () => {
-    await operator?.stop();
-    await peer?.close();
+    await env?.close();
   });
 
   test('a basic tenant becomes Running with 1/1 server and Redis, registered with Auth', async () => {
