@@ -5,46 +5,17 @@
  */
 import { type HttpMethod, type KubeConfig, RequestContext } from '@kubernetes/client-node';
 import { type Response, fetch } from 'undici';
+import { KubeApiError, KubeConnectionError, type KubeStatusBody } from './errors.ts';
 
-export interface KubeStatusBody {
-  kind?: string;
-  status?: string;
-  message?: string;
-  reason?: string;
-  code?: number;
-  details?: { causes?: Array<{ field?: string; message?: string; reason?: string }> };
-}
-
-export class KubeApiError extends Error {
-  readonly status: number;
-  readonly reason: string | undefined;
-  readonly method: string;
-  readonly path: string;
-  readonly body: KubeStatusBody | undefined;
-  constructor(options: {
-    method: string;
-    path: string;
-    status: number;
-    body?: KubeStatusBody;
-    cause?: unknown;
-  }) {
-    const { method, path, status, body } = options;
-    const detail = body?.message ?? (status === 0 ? 'the API server could not be reached' : `HTTP ${status}`);
-    super(`${method} ${path}: ${detail}`, { cause: options.cause });
-    this.name = 'KubeApiError';
-    this.status = status;
-    this.reason = body?.reason;
-    this.method = method;
-    this.path = path;
-    this.body = body;
-  }
-}
-
-export const isNotFound = (e: unknown): boolean => e instanceof KubeApiError && e.status === 404;
-export const isConflict = (e: unknown): boolean => e instanceof KubeApiError && e.status === 409;
-export const isAlreadyExists = (e: unknown): boolean =>
-  e instanceof KubeApiError && e.status === 409 && e.reason === 'AlreadyExists';
-export const isInvalid = (e: unknown): boolean => e instanceof KubeApiError && e.status === 422;
+export {
+  KubeApiError,
+  KubeConnectionError,
+  type KubeStatusBody,
+  isAlreadyExists,
+  isConflict,
+  isInvalid,
+  isNotFound,
+} from './errors.ts';
 
 export interface RequestOptions {
   query?: Record<string, string | number | boolean | undefined>;
@@ -116,7 +87,7 @@ export function createKubeRest(kc: KubeConfig, options: RestOptions = {}): KubeR
         signal: signals.length > 0 ? AbortSignal.any(signals) : undefined,
       });
     } catch (error) {
-      throw new KubeApiError({ method, path, status: 0, cause: error });
+      throw new KubeConnectionError(server, path, error);
     }
   }
 

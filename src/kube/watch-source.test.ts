@@ -157,7 +157,7 @@ describe('KubeWatchSource', () => {
       json(res, 403, { kind: 'Status', code: 403, reason: 'Forbidden', message: 'tenants is forbidden' });
     await assert.rejects(source().list(AbortSignal.timeout(5000)), (err: unknown) => {
       assert.ok(err instanceof KubeApiError);
-      assert.equal(err.statusCode, 403);
+      assert.equal(err.status, 403);
       assert.match(err.message, /tenants is forbidden.*ClusterRole/);
       return true;
     });
@@ -221,7 +221,7 @@ describe('KubeWatchSource', () => {
     };
     await assert.rejects(
       source().watch('1', async () => {}, AbortSignal.timeout(5000)),
-      (err: unknown) => err instanceof KubeApiError && err.statusCode === 500,
+      (err: unknown) => err instanceof KubeApiError && err.status === 500,
     );
   });
 

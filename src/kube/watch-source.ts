@@ -14,6 +14,9 @@ import { HttpMethod, IsomorphicFetchHttpLibrary, RequestContext } from '@kuberne
 import type { KubeConfig, ResponseContext } from '@kubernetes/client-node';
 import { ResourceVersionExpiredError, isResourceVersionExpired } from '../runtime/informer-source.ts';
 import type { InformerObject, ListResult, WatchEventType, WatchSource } from '../runtime/informer-source.ts';
+import { KubeApiError, KubeConnectionError, type KubeStatusBody } from './errors.ts';
+
+export { KubeApiError, KubeConnectionError } from './errors.ts';
 
 export { ResourceVersionExpiredError } from '../runtime/informer-source.ts';
 
@@ -35,43 +38,6 @@ export interface KubeWatchSourceOptions {
   userAgent?: string;
 }
 
-/** The API server answered with an error status. */
-export class KubeApiError extends Error {
-  override readonly name = 'KubeApiError';
-  readonly statusCode: number;
-  readonly reason: string | undefined;
-  readonly path: string;
-
-  constructor(options: {
-    statusCode: number;
-    reason?: string;
-    message?: string;
-    method: string;
-    path: string;
-  }) {
-    const what = `${options.method} ${options.path}`;
-    super(
-      `${what} failed: ${options.statusCode}${options.reason ? ` ${options.reason}` : ''}` +
-        `${options.message ? `: ${options.message}` : ''}. ${hintFor(options.statusCode)}`,
-    );
-    this.statusCode = options.statusCode;
-    this.reason = options.reason;
-    this.path = options.path;
-  }
-}
-
-/** The API server could not be reached (DNS, refused, TLS, reset before the response). */
-export class KubeConnectionError extends Error {
-  override readonly name = 'KubeConnectionError';
-  constructor(server: string, path: string, cause: unknown) {
-    super(
-      `could not reach the API server ${server} for ${path}: ${describeCause(cause)}. ` +
-        'Check the server address, network and TLS settings of the kubeconfig; the request will be retried.',
-      { cause },
-    );
-  }
-}
-
 /** The watch stream carried something that is not a watch event. */
 export class WatchStreamError extends Error {
   override readonly name = 'WatchStreamError';
@@ -82,12 +48,7 @@ export class WatchStreamError extends Error {
 
 type Dispatcher = NonNullable<ReturnType<RequestContext['getDispatcher']>>;
 
-interface StatusBody {
-  kind?: string;
-  code?: number;
-  reason?: string;
-  message?: string;
-}
+type StatusBody = KubeStatusBody;
 
 interface ListBody<T> {
   kind?: string;
@@ -317,7 +278,7 @@ function statusError(
       detail: status.message,
     });
   }
-  return new KubeApiError({ statusCode, reason: status.reason, message: status.message, method, path });
+  return new KubeApiError({ status: statusCode, body: status, method, path });
 }
 
 async function safeText(response: ResponseContext): Promise<string> {
@@ -326,26 +287,4 @@ async function safeText(response: ResponseContext): Promise<string> {
   } catch {
     return '';
   }
-}
-
-function hintFor(statusCode: number): string {
-  if (statusCode === 401) {
-    return 'The API server rejected the credentials: check the kubeconfig user or the service account token.';
-  }
-  if (statusCode === 403) {
-    return "The operator's identity may not list/watch this resource: check its ClusterRole (config/rbac).";
-  }
-  if (statusCode === 404) {
-    return 'The resource type is not served: is its CRD installed (kubectl apply -f config/crd/bases)?';
-  }
-  if (statusCode === 429 || statusCode >= 500) {
-    return 'The API server is overloaded or unavailable; the request will be retried.';
-  }
-  return 'The request will be retried.';
-}
-
-function describeCause(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  const inner = err.cause instanceof Error ? ` (${err.cause.message})` : '';
-  return `${err.message}${inner}`;
 }
