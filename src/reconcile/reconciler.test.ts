@@ -659,6 +659,9 @@ describe('reconcile: deletion', () => {
     assert.equal(timedOut.length, 1);
     assert.equal(timedOut[0]?.type, 'Warning');
     assert.match(timedOut[0]?.message ?? '', /Remove tenant x from the Auth service by hand/);
+    const gaveUp = condition(h.status(), 'AuthRegistered');
+    assert.deepEqual([gaveUp.status, gaveUp.reason], ['Unknown', 'DeregistrationTimedOut']);
+    assert.match(gaveUp.message, /may still be registered/);
     assert.deepEqual(
       h.server.writesTo('Namespace').map((w) => w.verb),
       ['delete'],
@@ -698,19 +701,34 @@ describe('reconcile: other inputs', () => {
     assertNoWrites(h.server);
   });
 
-  it('refuses an invalid spec with a PermanentError and an InvalidSpec Warning, writing nothing', async () => {
+  it('refuses an invalid spec: PermanentError, Failed/InvalidSpec status, one Warning, no child writes', async () => {
     const h = setup({ planId: 'gold' });
-    const error = await h.reconcile().then(
-      () => assert.fail('expected a rejection'),
-      (e: unknown) => e,
-    );
+    const refuse = () =>
+      h.reconcile().then(
+        () => assert.fail('expected a rejection'),
+        (e: unknown) => e,
+      );
+    const error = await refuse();
     assert.ok(error instanceof PermanentError);
     assert.match(error.message, /spec\.planId/);
-    assertNoWrites(h.server);
+    assert.deepEqual(
+      h.server.writes.map((w) => `${w.verb} ${w.key}`),
+      [`patchStatus ${h.server.writes[0]?.key ?? ''}`],
+      'only the status is written',
+    );
+    const status = h.status();
+    assert.equal(status.phase, 'Failed');
+    assert.equal(condition(status, 'Ready').status, 'False');
+    assert.equal(condition(status, 'Ready').reason, 'InvalidSpec');
+    assert.match(condition(status, 'Ready').message, /spec\.planId/);
     assert.deepEqual(
       h.events.events.map((e) => [e.type, e.reason]),
       [['Warning', 'InvalidSpec']],
     );
+
+    h.reset();
+    assert.ok((await refuse()) instanceof PermanentError);
+    assertNoWrites(h.server, 'the same problem again writes nothing');
   });
 
   it('writes what it can, reports the failures and throws for backoff', async () => {

@@ -88,25 +88,93 @@ function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** Status of a Tenant being deleted: Terminating, not Ready, and the Auth outcome once known. */
-function terminatingStatus(status: TenantStatus | undefined, deregistered: boolean, at: Date): TenantStatus {
-  const time = at.toISOString().replace(/\.\d{3}Z$/, 'Z');
-  const set = (c: Condition, to: Condition['status'], reason: string, message: string): Condition => ({
+function conditionTime(at: Date): string {
+  return at.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+function setCondition(
+  c: Condition,
+  to: Condition['status'],
+  reason: string,
+  message: string,
+  at: Date,
+): Condition {
+  return {
     ...c,
     status: to,
     reason,
     message,
-    lastTransitionTime: c.status === to ? c.lastTransitionTime : time,
-  });
+    lastTransitionTime: c.status === to ? c.lastTransitionTime : conditionTime(at),
+  };
+}
+
+/** Where deregistration stands while a Tenant is deleted. */
+type DeregistrationOutcome = 'pending' | 'deregistered' | 'gaveUp';
+
+const DEREGISTRATION_GAVE_UP = 'DeregistrationTimedOut';
+
+function gaveUpDeregistering(status: TenantStatus | undefined): boolean {
+  return (status?.conditions ?? []).some(
+    (c) => c.type === 'AuthRegistered' && c.reason === DEREGISTRATION_GAVE_UP,
+  );
+}
+
+/** Status of a Tenant being deleted: Terminating, not Ready, and the Auth outcome once known. */
+function terminatingStatus(
+  status: TenantStatus | undefined,
+  outcome: DeregistrationOutcome,
+  at: Date,
+): TenantStatus {
   return {
     ...(status ?? {}),
     phase: 'Terminating',
     conditions: (status?.conditions ?? []).map((c) => {
-      if (c.type === 'Ready') return set(c, 'False', 'Terminating', 'Tenant is being deleted');
-      if (c.type === 'AuthRegistered' && deregistered)
-        return set(c, 'False', 'Deregistered', 'Tenant was removed from the Auth service');
+      if (c.type === 'Ready') return setCondition(c, 'False', 'Terminating', 'Tenant is being deleted', at);
+      if (c.type !== 'AuthRegistered') return c;
+      if (outcome === 'deregistered')
+        return setCondition(c, 'False', 'Deregistered', 'Tenant was removed from the Auth service', at);
+      if (outcome === 'gaveUp')
+        return setCondition(
+          c,
+          'Unknown',
+          DEREGISTRATION_GAVE_UP,
+          'Deregistration did not succeed before --auth-deregister-timeout; the tenant may still be registered with the Auth service',
+          at,
+        );
       return c;
     }),
+  };
+}
+
+/**
+ * Status of a Tenant whose spec fails validation (a rule the CRD schema cannot express, or a CRD
+ * older than the operator): Failed, Ready=False/InvalidSpec naming the fields. What was observed
+ * before (components, endpoints, other conditions) is kept as it was: nothing is touched.
+ */
+function invalidSpecStatus(
+  status: TenantStatus | undefined,
+  generation: number | undefined,
+  message: string,
+  at: Date,
+): TenantStatus {
+  const others = (status?.conditions ?? []).filter((c) => c.type !== 'Ready');
+  const before = status?.conditions?.find((c) => c.type === 'Ready');
+  const blank: Condition = {
+    type: 'Ready',
+    status: 'Unknown',
+    reason: '',
+    message: '',
+    lastTransitionTime: '',
+  };
+  const ready = {
+    ...setCondition(before ?? blank, 'False', 'InvalidSpec', message, at),
+    ...(generation !== undefined ? { observedGeneration: generation } : {}),
+  };
+  return {
+    ...(status ?? {}),
+    phase: 'Failed',
+    ...(generation !== undefined ? { observedGeneration: generation } : {}),
+    conditions: [ready, ...others],
   };
 }
 
@@ -235,25 +303,30 @@ export function createReconciler(options: ReconcilerOptions) {
     const finalizers = t.metadata.finalizers ?? [];
     if (!finalizers.includes(FINALIZER)) return {};
     const nsName = r?.namespace;
-    let auth: AuthState =
+    const auth: AuthState =
       r?.authEnabled === false
         ? { state: 'disabled' }
         : (authStateFromStatus(t.status) ?? { state: 'pending' });
+    let outcome: DeregistrationOutcome = gaveUpDeregistering(t.status)
+      ? 'gaveUp'
+      : auth.state === 'deregistered'
+        ? 'deregistered'
+        : 'pending';
     const ns = nsName ? await lookupNamespace(nsName) : undefined;
     // A namespace someone else owns means the tenant id is theirs too (another Tenant with the
     // same spec.tenantId, say): deregistering it would cut them off from the Auth service.
     const idOwnedElsewhere = ns !== undefined && !ownedBy(ns, t.metadata.uid);
-    if (r && r.authEnabled && auth.state !== 'deregistered' && !idOwnedElsewhere) {
+    if (r && r.authEnabled && outcome === 'pending' && !idOwnedElsewhere) {
       try {
         await options.auth.deregister(r.id);
-        auth = { state: 'deregistered' };
+        outcome = 'deregistered';
       } catch (error) {
         const elapsed =
           now().getTime() - new Date(t.metadata.deletionTimestamp ?? now().toISOString()).getTime();
         const remaining = options.authDeregisterTimeoutMs - elapsed;
         if (remaining > 0) {
           const message = `Deregistration from the Auth service failed (${errorMessage(error)}); deletion waits for it, at most ${Math.ceil(remaining / 1000)} s more`;
-          await publishStatus(t, terminatingStatus(t.status, false, now()));
+          await publishStatus(t, terminatingStatus(t.status, 'pending', now()));
           await event(t, 'Warning', 'AuthServiceUnavailable', message);
           log.warn({ err: error }, 'deregistration failed; will retry');
           return { requeueAfterMs: Math.min(remaining, DEREGISTER_RETRY_MS) };
@@ -264,10 +337,10 @@ export function createReconciler(options: ReconcilerOptions) {
           'AuthDeregistrationTimedOut',
           `Gave up deregistering from the Auth service after ${Math.round(options.authDeregisterTimeoutMs / 1000)} s (${errorMessage(error)}); deleting anyway. Remove tenant ${r.id} from the Auth service by hand`,
         );
-        auth = { state: 'deregistered' };
+        outcome = 'gaveUp';
       }
     }
-    const written = await publishStatus(t, terminatingStatus(t.status, auth.state === 'deregistered', now()));
+    const written = await publishStatus(t, terminatingStatus(t.status, outcome, now()));
     if (nsName) {
       if (ns && ownedBy(ns, t.metadata.uid)) {
         if (!ns.metadata.deletionTimestamp) {
@@ -303,6 +376,7 @@ export function createReconciler(options: ReconcilerOptions) {
     if (t.metadata.deletionTimestamp) return finalize(t, resolved, log);
     if (!validation.ok || !resolved) {
       const message = `spec is invalid: ${validation.ok ? '' : validation.issues.map(formatIssue).join('; ')}`;
+      await publishStatus(t, invalidSpecStatus(t.status, t.metadata.generation, message, now()));
       await event(t, 'Warning', 'InvalidSpec', message);
       throw new PermanentError(message);
     }
