@@ -179,6 +179,7 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
     shuttingDown ??= (async () => {
       logger.info('shutting down: finishing reconciles in flight');
       await controller.stop({ drain: true });
+      await events.flush();
       if (elector) await elector.release();
       await caches.stop();
       await Promise.all(servers.map((s) => s.close()));

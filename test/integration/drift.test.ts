@@ -173,8 +173,13 @@ describe('drift repair and ownership', { timeout: 600_000 }, () => {
       spec: { volumeClaimTemplates: Array<{ spec: { resources: { requests: { storage: string } } } }> };
     }>(['statefulset', `${name}-redis`, '-n', ns]);
     assert.equal(sts?.spec.volumeClaimTemplates[0]?.spec.resources.requests.storage, '1Gi');
-    const { stdout } = await cluster.kubectlOk(['describe', 'tenant', name]);
-    assert.match(stdout, /Warning\s+StorageChangeNotApplied/);
+    await waitFor(
+      async () => {
+        const { stdout } = await cluster.kubectlOk(['describe', 'tenant', name]);
+        return /Warning\s+StorageChangeNotApplied/.test(stdout) || notYet(stdout.slice(-600));
+      },
+      { timeoutMs: 30_000, description: 'the StorageChangeNotApplied Warning in kubectl describe' },
+    );
     await cluster.kubectlOk([
       'patch',
       'tenant',
