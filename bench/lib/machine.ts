@@ -36,7 +36,7 @@ export function machineInfo(): MachineInfo {
     kubernetes: versions.kubernetes,
     etcd: versions.etcd,
     kwok: versions.kwok,
-    commit: `${run('git', ['rev-parse', '--short', 'HEAD']) || 'unknown'}${run('git', ['status', '--porcelain']) ? '+dirty' : ''}`,
+    commit: `${run('git', ['rev-parse', '--short', 'HEAD']) || 'unknown'}${run('git', ['status', '--porcelain', '--untracked-files=no']) ? '+dirty' : ''}`,
   };
 }
 
