@@ -2,6 +2,7 @@
 # Builds the local control plane used by integration tests and the demo:
 #   kube-apiserver, kube-controller-manager, kube-scheduler, kubectl (k8s.io/kubernetes)
 #   etcd (go.etcd.io/etcd/server/v3), kwok (sigs.k8s.io/kwok/cmd/kwok)
+#   helm (helm.sh/helm/v4/cmd/helm), for the chart's integration tests
 # from the Go module proxy, at the versions pinned in hack/cluster/versions.env,
 # into a cache outside the repository:
 #   ${NEURALLOG_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/neurallog-operator}/bin/<component>-<version>/
@@ -31,6 +32,7 @@ done <"$versions_file"
 : "${KUBERNETES_VERSION:?missing in $versions_file}"
 : "${ETCD_VERSION:?missing in $versions_file}"
 : "${KWOK_VERSION:?missing in $versions_file}"
+: "${HELM_VERSION:?missing in $versions_file}"
 
 cache_dir=${NEURALLOG_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/neurallog-operator}
 bin_root="$cache_dir/bin"
@@ -73,8 +75,11 @@ if need_build kwok "$KWOK_VERSION" kwok || [[ ! -f "$bin_root/kwok-$KWOK_VERSION
   need_kwok=true
 fi
 
-if [[ ${#missing_k8s[@]} -eq 0 && $need_etcd == false && $need_kwok == false ]]; then
-  log "up to date: kubernetes $KUBERNETES_VERSION, etcd $ETCD_VERSION, kwok $KWOK_VERSION in $bin_root"
+need_helm=false
+need_build helm "$HELM_VERSION" helm && need_helm=true
+
+if [[ ${#missing_k8s[@]} -eq 0 && $need_etcd == false && $need_kwok == false && $need_helm == false ]]; then
+  log "up to date: kubernetes $KUBERNETES_VERSION, etcd $ETCD_VERSION, kwok $KWOK_VERSION, helm $HELM_VERSION in $bin_root"
   exit 0
 fi
 
@@ -260,8 +265,23 @@ build_kwok() {
   log "kwok $v ready in $((SECONDS - t0))s"
 }
 
+build_helm() {
+  local v=$HELM_VERSION t0=$SECONDS
+  log "helm $v (helm.sh/helm/v4/cmd/helm)"
+  local dest="$bin_root/helm-$v" work
+  work=$(new_work_dir "helm-$v")
+  mkdir -p "$dest"
+  (cd "$work" && GOBIN="$work" go install \
+    -ldflags "-s -w -X helm.sh/helm/v4/internal/version.version=$v" \
+    "helm.sh/helm/v4/cmd/helm@$v")
+  mv -f "$work/helm" "$dest/helm.tmp"
+  mv -f "$dest/helm.tmp" "$dest/helm"
+  log "helm $v built in $((SECONDS - t0))s"
+}
+
 [[ $need_kwok == true ]] && build_kwok
 [[ $need_etcd == true ]] && build_etcd
 [[ ${#missing_k8s[@]} -gt 0 ]] && build_kubernetes
+[[ $need_helm == true ]] && build_helm
 
 log "done in $((SECONDS - started_all))s; cache size: $(du -sh "$cache_dir" | cut -f1)"

@@ -548,9 +548,12 @@ function apiserverArgs(
     '--requestheader-extra-headers-prefix=X-Remote-Extra-',
     `--proxy-client-cert-file=${certs.frontProxyClient.cert}`,
     `--proxy-client-key-file=${certs.frontProxyClient.key}`,
-    // Admission: the release's default plugin set (no --enable/--disable flags),
-    // which includes NamespaceLifecycle, ServiceAccount, PodSecurity,
-    // DefaultStorageClass, ResourceQuota, LimitRanger, and the webhook/policy plugins.
+    // Admission: the release's default plugin set, which includes NamespaceLifecycle,
+    // ServiceAccount, PodSecurity, DefaultStorageClass, ResourceQuota, LimitRanger and the
+    // webhook/policy plugins, plus OwnerReferencesPermissionEnforcement: setting
+    // blockOwnerDeletion then needs `update` on the owner's finalizers, as on clusters that
+    // enable it (the install test runs the operator with only the RBAC it ships).
+    '--enable-admission-plugins=OwnerReferencesPermissionEnforcement',
     '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
     `--service-account-key-file=${certs.serviceAccountPub}`,
     `--service-account-signing-key-file=${certs.serviceAccountKey}`,
@@ -740,4 +743,88 @@ function ms(t0: number): string {
 
 function shellQuote(value: string): string {
   return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replaceAll("'", `'\\''`)}'`;
+}
+
+// ---------------------------------------------------------------------------
+// Faults of one component (reliability tests): stop a control-plane process and
+// start it again with the same ports, data, certificates and log file.
+
+/** The arguments a component of the cluster in `stateDir` was last started with. */
+export function componentArgs(cluster: Pick<Cluster, 'stateDir'>, name: string): string[] {
+  const record = readState(cluster.stateDir)?.processes.find((p) => p.name === name);
+  if (!record) throw new Error(`no component "${name}" recorded in ${cluster.stateDir}`);
+  return [...record.args];
+}
+
+/**
+ * SIGTERMs one component (SIGKILL after `graceMs`) and waits until its process group is gone.
+ * Its record stays in state.json, so `currentCluster`/`up` see the cluster as unhealthy until
+ * `startComponent` runs: do not call `up` on the same state directory in between.
+ */
+export async function stopComponent(
+  cluster: Pick<Cluster, 'stateDir'>,
+  name: string,
+  options: { graceMs?: number } = {},
+): Promise<void> {
+  const state = readState(cluster.stateDir);
+  const record = state?.processes.find((p) => p.name === name);
+  if (!state || !record) throw new Error(`no component "${name}" recorded in ${cluster.stateDir}`);
+  await stopGroup(record, options.graceMs);
+}
+
+/**
+ * Starts a stopped component again: the recorded command and arguments (or `options.args`),
+ * the same log file (appended). For kube-apiserver it waits until `/readyz` is ok; for the
+ * others until the process is running. Returns the new process record (saved in state.json).
+ */
+export async function startComponent(
+  cluster: Pick<Cluster, 'stateDir'>,
+  name: string,
+  options: { args?: string[]; timeoutMs?: number } = {},
+): Promise<ProcessRecord> {
+  const started = await withLock(`${cluster.stateDir}.lock`, async () => {
+    const state = readState(cluster.stateDir);
+    const index = state?.processes.findIndex((p) => p.name === name) ?? -1;
+    const old = state?.processes[index];
+    if (!state || !old) throw new Error(`no component "${name}" recorded in ${cluster.stateDir}`);
+    if (isRunning(old)) throw new Error(`${name} (pid ${old.pid}) is still running; stop it first`);
+    const record = startDetached({
+      name,
+      command: old.command,
+      args: options.args ?? old.args,
+      logFile: old.logFile,
+      cwd: state.stateDir,
+    });
+    state.processes[index] = record;
+    await saveState(state);
+    return { state, record };
+  });
+  const { state, record } = started;
+  const timeoutMs = options.timeoutMs ?? 120_000;
+  await waitFor(
+    async () => {
+      if (!isRunning(record)) {
+        throw new FatalWaitError(`${name} exited; last log lines:\n${await tailLog(record.logFile)}`);
+      }
+      if (name !== 'kube-apiserver') return true;
+      const res = await httpsGet(`${state.server}/readyz`, {
+        caCert: state.tls.caCert,
+        cert: state.tls.adminCert,
+        key: state.tls.adminKey,
+      });
+      return res.status === 200 || notYet(`HTTP ${res.status}: ${res.body.slice(0, 300)}`);
+    },
+    { timeoutMs, description: `${name} to be running again${name === 'kube-apiserver' ? ' (/readyz)' : ''}` },
+  );
+  return record;
+}
+
+/** `stopComponent` then `startComponent` (same flags unless `options.args`). */
+export async function restartComponent(
+  cluster: Pick<Cluster, 'stateDir'>,
+  name: string,
+  options: { args?: string[]; timeoutMs?: number; graceMs?: number } = {},
+): Promise<ProcessRecord> {
+  await stopComponent(cluster, name, options);
+  return startComponent(cluster, name, options);
 }

@@ -14,6 +14,7 @@ export interface Versions {
   kubernetes: string;
   etcd: string;
   kwok: string;
+  helm: string;
 }
 
 type Env = Record<string, string | undefined>;
@@ -34,6 +35,7 @@ export function readVersions(env: Env = process.env, file: string = versionsFile
     kubernetes: pick('KUBERNETES_VERSION'),
     etcd: pick('ETCD_VERSION'),
     kwok: pick('KWOK_VERSION'),
+    helm: pick('HELM_VERSION'),
   };
 }
 
@@ -60,6 +62,8 @@ export interface Binaries {
   kwokStages: string[];
   /** StorageClass served by kwok's volume stages. */
   kwokStorageClass: string;
+  /** Not part of the control plane: the chart's integration tests use it. */
+  helm: string;
 }
 
 export const kwokStageNames: readonly string[] = [
@@ -74,6 +78,11 @@ export const kwokStageNames: readonly string[] = [
   'pv-delete',
 ];
 
+/** Stages of our own (not from kwok's module): see each file's comment. */
+export const projectKwokStages: readonly string[] = [
+  join(repoRoot, 'hack', 'cluster', 'kwok', 'pod-ready-again.yaml'),
+];
+
 export function binaries(versions: Versions = readVersions(), cache: string = cacheDir()): Binaries {
   const bin = join(cache, 'bin');
   const k8s = (name: string): string => join(bin, `${name}-${versions.kubernetes}`, name);
@@ -85,8 +94,12 @@ export function binaries(versions: Versions = readVersions(), cache: string = ca
     kubectl: k8s('kubectl'),
     etcd: join(bin, `etcd-${versions.etcd}`, 'etcd'),
     kwok: join(kwokDir, 'kwok'),
-    kwokStages: kwokStageNames.map((name) => join(kwokDir, 'stages', `${name}.yaml`)),
+    kwokStages: [
+      ...kwokStageNames.map((name) => join(kwokDir, 'stages', `${name}.yaml`)),
+      ...projectKwokStages,
+    ],
     kwokStorageClass: join(kwokDir, 'manifests', 'storage-class.yaml'),
+    helm: join(bin, `helm-${versions.helm}`, 'helm'),
   };
 }
 
@@ -100,6 +113,7 @@ export function isBuilt(b: Binaries = binaries()): boolean {
     b.etcd,
     b.kwok,
     b.kwokStorageClass,
+    b.helm,
     ...b.kwokStages,
   ];
   return files.every((file) => existsSync(file));

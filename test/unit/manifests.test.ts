@@ -2,7 +2,9 @@
  * The install artefacts (SPEC §8): kustomize manifests under config/, the Helm chart under
  * charts/tenant-operator, the Dockerfile. Checks that they parse, agree with each other and
  * with the code (the verbs the operator uses, the flags `run` accepts), and — when the tools are
- * on this machine — that `kubectl kustomize` and `helm template` render them.
+ * on this machine (built with the local control plane, or on PATH) — that `kubectl kustomize`
+ * and `helm template` render them. test/integration/install.test.ts applies them to a real
+ * API server.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -12,6 +14,7 @@ import { describe, test } from 'node:test';
 import { parseAllDocuments } from 'yaml';
 import { CRD_PATH, tenantCrdYaml } from '../../src/api/crd.ts';
 import { buildProgram } from '../../src/cli/main.ts';
+import { binaries } from '../cluster/config.ts';
 import {
   CHILD_TYPES,
   EVENT_TYPE,
@@ -383,7 +386,7 @@ describe('config/manager', () => {
 });
 
 describe('kubectl kustomize config/default', () => {
-  const kubectl = which('kubectl', ['/usr/bin/kubectl']);
+  const kubectl = which('kubectl', [binaries().kubectl]);
   test(
     'renders the CRD, RBAC and the operator into neurallog-system',
     { skip: kubectl ? false : 'kubectl is not installed, so kustomize cannot run here' },
@@ -509,14 +512,10 @@ describe(`the Helm chart (${CHART})`, () => {
     }
   });
 
-  const helm = which('helm', process.env.HELM ? [process.env.HELM] : []);
+  const helm = which('helm', [...(process.env.HELM ? [process.env.HELM] : []), binaries().helm]);
   const skip = helm
     ? false
-    : 'helm is not installed (set HELM=/path/to/helm to run it); structure checked above';
-
-  test('helm lint --strict passes', { skip }, () => {
-    execFileSync(helm!, ['lint', '--strict', join(root, CHART)], { encoding: 'utf8', timeout: 60_000 });
-  });
+    : 'helm is not built yet (the first integration run builds it) nor on PATH; structure checked above';
 
   test('helm template renders what config/ ships', { skip }, () => {
     const render = (...set: string[]) =>
