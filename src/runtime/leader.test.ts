@@ -183,6 +183,39 @@ describe('LeaderElector', () => {
     await b.elector.release();
   });
 
+  it("a standby takes a dead leader's lease the moment it expires, not a retry period later", async () => {
+    const w = world();
+    const a = w.candidate('a');
+    // The longest jitter (polls 4.4 s apart): waiting for the next poll could add up to 4.4 s.
+    const b = w.candidate('b', { random: () => 0.999 });
+    const changesSeenAt: number[] = [];
+    let seenVersion: string | undefined;
+    const get = b.client.get.bind(b.client);
+    b.client.get = async (signal) => {
+      const snapshot = await get(signal);
+      if (snapshot && snapshot.resourceVersion !== seenVersion) {
+        seenVersion = snapshot.resourceVersion;
+        changesSeenAt.push(w.clock.now());
+      }
+      return snapshot;
+    };
+    w.start(a);
+    await w.settle();
+    w.start(b);
+    await w.runFor(6_000, 10);
+    a.client.fault = 'hang'; // the leader stops renewing
+    await w.runFor(30_000, 10);
+    assert.equal(w.store.current?.record.holderIdentity, 'b');
+    const takenAt = w.store.current?.record.acquireTime ?? 0;
+    const lastChangeSeen = changesSeenAt.filter((t) => t < takenAt).at(-1) ?? 0;
+    const waited = takenAt - lastChangeSeen;
+    assert.ok(
+      waited >= 15_000 && waited <= 15_010,
+      `took the lease ${waited} ms after it last saw it change: exactly the lease duration`,
+    );
+    await b.elector.release();
+  });
+
   it('gives up on renewals that hang instead of waiting for them', async () => {
     const w = world();
     const a = w.candidate('a');

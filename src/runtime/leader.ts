@@ -12,6 +12,10 @@
  * - Writes are optimistic (resourceVersion); a 409 is just a failed attempt.
  * - `release()` (graceful shutdown) writes an empty holder with a 1 s
  *   duration so a standby takes over on its next try.
+ * - A standby retries every `retryPeriodMs` (jittered), but also wakes exactly
+ *   when the lease it observed expires, so a dead leader is replaced within
+ *   one polling interval plus the lease duration, not two polling intervals
+ *   plus the lease duration (≤ 19.4 s instead of ≤ 23.8 s with 15 s / 2 s).
  */
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
@@ -108,6 +112,8 @@ export class LeaderElector {
   #observedAt = 0;
   #leading = false;
   #heldByOther = false;
+  /** When the lease another holder has stops being valid, on our clock (when `#heldByOther`). */
+  #heldUntil = 0;
   #releaseController = new AbortController();
   #running: Promise<void> | undefined;
 
@@ -176,7 +182,9 @@ export class LeaderElector {
 
     while (!stop.aborted) {
       if (await this.#attempt(stop, this.#clock.now() + this.#renewDeadlineMs)) break;
-      await sleep(this.#clock, this.#retryPeriodMs * (1 + this.#random() * JITTER_FACTOR), stop);
+      const retryMs = this.#retryPeriodMs * (1 + this.#random() * JITTER_FACTOR);
+      const untilExpiryMs = this.#heldByOther ? this.#heldUntil - this.#clock.now() : retryMs;
+      await sleep(this.#clock, Math.max(0, Math.min(retryMs, untilExpiryMs)), stop);
     }
     if (stop.aborted) {
       this.#log.info('stopped campaigning before becoming leader');
@@ -282,6 +290,7 @@ export class LeaderElector {
     const expiresAt = this.#observedAt + current.record.leaseDurationSeconds * 1000;
     if (holder !== '' && holder !== this.identity && expiresAt > now) {
       this.#heldByOther = true;
+      this.#heldUntil = expiresAt;
       return false;
     }
     const ours = holder === this.identity;

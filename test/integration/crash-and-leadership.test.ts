@@ -1,6 +1,6 @@
 // Faults of the operator process itself: SIGKILL half-way through, and leader election between two.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { after, afterEach, before, describe, test } from 'node:test';
 import { type AuthPeer, startAuthPeer } from '../auth-peer/peer.ts';
 import { type TestCluster, uniqueName, useCluster } from '../cluster/fixture.ts';
 import { notYet, waitFor } from '../cluster/wait.ts';
@@ -27,8 +27,13 @@ describe('operator faults', { timeout: 900_000 }, () => {
     peer = await startAuthPeer({});
   });
 
+  // Every test starts its own processes; none may outlive it (a leftover leader would reconcile
+  // the next test's tenants).
+  afterEach(async () => {
+    await Promise.all(operators.splice(0).map((o) => o.kill()));
+  });
+
   after(async () => {
-    await Promise.all(operators.map((o) => o.kill()));
     await peer?.close();
   });
 
