@@ -21,7 +21,13 @@ import { differences } from './compare.ts';
 import { describeObject } from './describe.ts';
 import { type Action, isOwnedChild, planChildren } from './plan.ts';
 import { quotaProblem } from './quota-fit.ts';
-import { type AuthState, type NamespaceState, authStateFromStatus, deriveStatus } from './status.ts';
+import {
+  type AuthState,
+  type NamespaceState,
+  authStateFromStatus,
+  deriveStatus,
+  nextCondition,
+} from './status.ts';
 
 export interface TenantObject extends KubeObject {
   spec?: unknown;
@@ -88,10 +94,7 @@ function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-function conditionTime(at: Date): string {
-  return at.toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
-
+/** `c` with a new status, reason and message (its observedGeneration kept). */
 function setCondition(
   c: Condition,
   to: Condition['status'],
@@ -99,13 +102,7 @@ function setCondition(
   message: string,
   at: Date,
 ): Condition {
-  return {
-    ...c,
-    status: to,
-    reason,
-    message,
-    lastTransitionTime: c.status === to ? c.lastTransitionTime : conditionTime(at),
-  };
+  return nextCondition(c, c.type, { status: to, reason, message }, at, c.observedGeneration);
 }
 
 /** Where deregistration stands while a Tenant is deleted. */
@@ -159,17 +156,13 @@ function invalidSpecStatus(
 ): TenantStatus {
   const others = (status?.conditions ?? []).filter((c) => c.type !== 'Ready');
   const before = status?.conditions?.find((c) => c.type === 'Ready');
-  const blank: Condition = {
-    type: 'Ready',
-    status: 'Unknown',
-    reason: '',
-    message: '',
-    lastTransitionTime: '',
-  };
-  const ready = {
-    ...setCondition(before ?? blank, 'False', 'InvalidSpec', message, at),
-    ...(generation !== undefined ? { observedGeneration: generation } : {}),
-  };
+  const ready = nextCondition(
+    before,
+    'Ready',
+    { status: 'False', reason: 'InvalidSpec', message },
+    at,
+    generation,
+  );
   return {
     ...(status ?? {}),
     phase: 'Failed',

@@ -101,7 +101,7 @@ function componentStatus(
 
 const isUp = (c: ComponentStatus) => c.phase === 'Running' || c.phase === 'Disabled';
 
-interface ConditionSpec {
+export interface ConditionSpec {
   status: Condition['status'];
   reason: string;
   message: string;
@@ -153,20 +153,34 @@ function authCondition(auth: AuthState): ConditionSpec {
   }
 }
 
-function condition(type: ConditionType, spec: ConditionSpec, input: StatusInput): Condition {
-  const before = input.previous?.conditions?.find((c) => c.type === type);
+/**
+ * A condition as it should be written now: `lastTransitionTime` moves only when the status
+ * changes from `before`; `observedGeneration` is set when the generation is known.
+ */
+export function nextCondition(
+  before: Condition | undefined,
+  type: Condition['type'],
+  spec: ConditionSpec,
+  at: Date,
+  generation: number | undefined,
+): Condition {
   const lastTransitionTime =
     before && before.status === spec.status
       ? before.lastTransitionTime
-      : input.now.toISOString().replace(/\.\d{3}Z$/, 'Z');
+      : at.toISOString().replace(/\.\d{3}Z$/, 'Z');
   return {
     type,
     status: spec.status,
     reason: spec.reason,
     message: spec.message,
     lastTransitionTime,
-    ...(input.generation !== undefined ? { observedGeneration: input.generation } : {}),
+    ...(generation !== undefined ? { observedGeneration: generation } : {}),
   };
+}
+
+function condition(type: ConditionType, spec: ConditionSpec, input: StatusInput): Condition {
+  const before = input.previous?.conditions?.find((c) => c.type === type);
+  return nextCondition(before, type, spec, input.now, input.generation);
 }
 
 function componentCondition(c: ComponentStatus, name: string): ConditionSpec {
