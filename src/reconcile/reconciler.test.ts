@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { TenantStatus } from '../api/status.ts';
 import { AuthServiceRejectedError, AuthServiceUnavailableError } from '../auth/errors.ts';
+import { objectKey } from '../kube/resources.ts';
 import { FINALIZER } from '../render/meta.ts';
 import { PermanentError } from '../runtime/controller.ts';
 import {
@@ -713,7 +714,7 @@ describe('reconcile: other inputs', () => {
     assert.match(error.message, /spec\.planId/);
     assert.deepEqual(
       h.server.writes.map((w) => `${w.verb} ${w.key}`),
-      [`patchStatus ${h.server.writes[0]?.key ?? ''}`],
+      [`patchStatus ${objectKey({ kind: 'Tenant', metadata: { name: 'x' } })}`],
       'only the status is written',
     );
     const status = h.status();
