@@ -14,7 +14,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } 
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { createApiClient, createIfMissing, httpsGet, type ApiClient } from './api.ts';
+import { createApiClient, createIfMissing, httpsGet, type ApiClient, type ApiResponse } from './api.ts';
 import { generateCertificates, writeKubeconfig, type Certificates } from './certs.ts';
 import {
   binaries,
@@ -177,6 +177,15 @@ export async function down(options: { stateDir?: string; log?: Logger } = {}): P
   });
 }
 
+/** kube-apiserver's `/readyz` of a recorded cluster, asked with the admin certificate. */
+export function apiserverReadyz(
+  state: Pick<ClusterState, 'server' | 'tls'>,
+  timeoutMs?: number,
+): Promise<ApiResponse> {
+  const { caCert, adminCert, adminKey } = state.tls;
+  return httpsGet(`${state.server}/readyz`, { caCert, cert: adminCert, key: adminKey }, timeoutMs);
+}
+
 /** The cluster running in the state dir, if every process is alive and /readyz answers ok. */
 export async function currentCluster(options: { stateDir?: string } = {}): Promise<Cluster | undefined> {
   const stateDir = options.stateDir ?? clusterDir();
@@ -184,11 +193,7 @@ export async function currentCluster(options: { stateDir?: string } = {}): Promi
   if (!state?.readyAt) return undefined;
   if (!state.processes.every((p) => isRunning(p))) return undefined;
   try {
-    const res = await httpsGet(`${state.server}/readyz`, {
-      caCert: state.tls.caCert,
-      cert: state.tls.adminCert,
-      key: state.tls.adminKey,
-    });
+    const res = await apiserverReadyz(state);
     if (res.status !== 200) return undefined;
   } catch {
     return undefined;
@@ -807,11 +812,7 @@ export async function startComponent(
         throw new FatalWaitError(`${name} exited; last log lines:\n${await tailLog(record.logFile)}`);
       }
       if (name !== 'kube-apiserver') return true;
-      const res = await httpsGet(`${state.server}/readyz`, {
-        caCert: state.tls.caCert,
-        cert: state.tls.adminCert,
-        key: state.tls.adminKey,
-      });
+      const res = await apiserverReadyz(state);
       return res.status === 200 || notYet(`HTTP ${res.status}: ${res.body.slice(0, 300)}`);
     },
     { timeoutMs, description: `${name} to be running again${name === 'kube-apiserver' ? ' (/readyz)' : ''}` },

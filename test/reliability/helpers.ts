@@ -3,7 +3,7 @@
 // three checks that prove the operator's watches and workers still work after a fault.
 import assert from 'node:assert/strict';
 import { open } from 'node:fs/promises';
-import { httpsGet } from '../cluster/api.ts';
+import { apiserverReadyz } from '../cluster/cluster.ts';
 import type { TestCluster } from '../cluster/fixture.ts';
 import { notYet, waitFor } from '../cluster/wait.ts';
 import { type OperatorProcess, metricValue } from '../operator/harness.ts';
@@ -11,14 +11,8 @@ import { type ObjectJson, applyTenant, waitForReady, waitForTenant } from '../op
 
 /** kube-apiserver `/readyz`: true when 200 `ok`, false on any other answer or no answer. */
 export async function apiserverReady(cluster: TestCluster): Promise<boolean> {
-  const { state } = cluster.cluster;
   try {
-    const res = await httpsGet(
-      `${state.server}/readyz`,
-      { caCert: state.tls.caCert, cert: state.tls.adminCert, key: state.tls.adminKey },
-      2_000,
-    );
-    return res.status === 200;
+    return (await apiserverReadyz(cluster.cluster.state, 2_000)).status === 200;
   } catch {
     return false;
   }
