@@ -1,8 +1,8 @@
-// A small HTTPS client for the benchmarks: the admin client certificate of the local control
-// plane, one keep-alive connection pool, JSON in and out. Its user agent (`neurallog-bench`)
-// keeps the benchmark's own requests apart from the operator's in the audit log.
-import { readFileSync } from 'node:fs';
-import { Agent, request } from 'node:https';
+// A small HTTPS client for the benchmarks: the local control plane's API client over one
+// keep-alive connection pool, with a user agent (`neurallog-bench`) that keeps the benchmark's
+// own requests apart from the operator's in the audit log.
+import { Agent } from 'node:https';
+import { type ApiResponse, createApiClient } from '../../test/cluster/api.ts';
 
 export const BENCH_USER_AGENT = 'neurallog-bench';
 
@@ -12,10 +12,7 @@ export interface BenchTls {
   adminKey: string;
 }
 
-export interface BenchResponse {
-  status: number;
-  body: string;
-}
+export type BenchResponse = ApiResponse;
 
 export interface BenchKube {
   request(method: string, path: string, body?: unknown): Promise<BenchResponse>;
@@ -24,48 +21,18 @@ export interface BenchKube {
 }
 
 export function createBenchKube(server: string, tls: BenchTls, timeoutMs = 30_000): BenchKube {
-  const agent = new Agent({
-    keepAlive: true,
-    maxSockets: 16,
-    ca: readFileSync(tls.caCert),
-    cert: readFileSync(tls.adminCert),
-    key: readFileSync(tls.adminKey),
+  const agent = new Agent({ keepAlive: true, maxSockets: 16 });
+  const api = createApiClient({
+    server,
+    tls: { caCert: tls.caCert, cert: tls.adminCert, key: tls.adminKey },
+    timeoutMs,
+    agent,
+    userAgent: BENCH_USER_AGENT,
   });
-  const send = (method: string, path: string, body?: unknown): Promise<BenchResponse> => {
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    return new Promise((resolve, reject) => {
-      const req = request(
-        `${server}${path}`,
-        {
-          method,
-          agent,
-          timeout: timeoutMs,
-          headers: {
-            accept: 'application/json',
-            'user-agent': BENCH_USER_AGENT,
-            ...(payload === undefined
-              ? {}
-              : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }),
-          },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('end', () =>
-            resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
-          );
-          res.on('error', reject);
-        },
-      );
-      req.on('timeout', () => req.destroy(new Error(`${method} ${path}: no answer within ${timeoutMs} ms`)));
-      req.on('error', reject);
-      req.end(payload);
-    });
-  };
   // 429 (e.g. "storage is (re)initializing" just after a CRD is installed): wait and retry.
   const sendWithRetry = async (method: string, path: string, body?: unknown): Promise<BenchResponse> => {
     for (let attempt = 0; ; attempt++) {
-      const res = await send(method, path, body);
+      const res = await api.request(method, path, body);
       if (res.status !== 429 || attempt >= 30) return res;
       await new Promise((resolve) => setTimeout(resolve, 500));
     }

@@ -2,7 +2,7 @@
 // certificate auth against the local API server, JSON in and out. Tests and
 // the operator use kubectl or @kubernetes/client-node instead.
 import { readFileSync } from 'node:fs';
-import { request } from 'node:https';
+import { type Agent, request } from 'node:https';
 
 export interface ApiResponse {
   status: number;
@@ -21,31 +21,56 @@ export interface TlsFiles {
   key?: string;
 }
 
+interface Connection {
+  ca: Buffer;
+  cert: Buffer | undefined;
+  key: Buffer | undefined;
+  /** A keep-alive pool; without one every request opens its own connection. */
+  agent: Agent | false;
+  userAgent: string | undefined;
+  timeoutMs: number;
+}
+
+function connect(
+  tls: TlsFiles,
+  options: { agent?: Agent; userAgent?: string; timeoutMs: number },
+): Connection {
+  return {
+    ca: readFileSync(tls.caCert),
+    cert: tls.cert === undefined ? undefined : readFileSync(tls.cert),
+    key: tls.key === undefined ? undefined : readFileSync(tls.key),
+    agent: options.agent ?? false,
+    userAgent: options.userAgent,
+    timeoutMs: options.timeoutMs,
+  };
+}
+
 export function httpsGet(url: string, tls: TlsFiles, timeoutMs = 5_000): Promise<ApiResponse> {
-  return send('GET', url, tls, undefined, undefined, timeoutMs);
+  return send(connect(tls, { timeoutMs }), 'GET', url);
 }
 
 function send(
+  connection: Connection,
   method: string,
   url: string,
-  tls: TlsFiles,
-  body: unknown,
-  contentType: string | undefined,
-  timeoutMs: number,
+  body?: unknown,
+  contentType?: string,
 ): Promise<ApiResponse> {
+  const { ca, cert, key, agent, userAgent, timeoutMs } = connection;
   const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
   return new Promise((resolve, reject) => {
     const req = request(
       url,
       {
         method,
-        ca: readFileSync(tls.caCert),
-        cert: tls.cert === undefined ? undefined : readFileSync(tls.cert),
-        key: tls.key === undefined ? undefined : readFileSync(tls.key),
-        agent: false,
+        ca,
+        cert,
+        key,
+        agent,
         timeout: timeoutMs,
         headers: {
           accept: 'application/json',
+          ...(userAgent === undefined ? {} : { 'user-agent': userAgent }),
           ...(payload === undefined
             ? {}
             : {
@@ -69,12 +94,24 @@ function send(
   });
 }
 
-export function createApiClient(options: { server: string; tls: TlsFiles; timeoutMs?: number }): ApiClient {
-  const timeoutMs = options.timeoutMs ?? 10_000;
+export function createApiClient(options: {
+  server: string;
+  tls: TlsFiles;
+  timeoutMs?: number;
+  /** Share connections through this pool (e.g. a keep-alive `https.Agent`). */
+  agent?: Agent;
+  /** Sent as User-Agent, so the audit log tells this client's requests apart. */
+  userAgent?: string;
+}): ApiClient {
+  const connection = connect(options.tls, {
+    timeoutMs: options.timeoutMs ?? 10_000,
+    ...(options.agent ? { agent: options.agent } : {}),
+    ...(options.userAgent ? { userAgent: options.userAgent } : {}),
+  });
   const client: ApiClient = {
     server: options.server,
     request: (method, path, body, contentType) =>
-      send(method, `${options.server}${path}`, options.tls, body, contentType, timeoutMs),
+      send(connection, method, `${options.server}${path}`, body, contentType),
     async getJson<T>(path: string): Promise<T | undefined> {
       const res = await client.request('GET', path);
       if (res.status === 404) return undefined;
