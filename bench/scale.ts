@@ -24,7 +24,9 @@ import {
 import { createBenchKube, type BenchKube } from './lib/kube.ts';
 import { loadAverages, machineInfo } from './lib/machine.ts';
 import { distribution, round } from './lib/stats.ts';
+import { parseDuration } from '../src/cli/duration.ts';
 import { startAuthPeer } from '../test/auth-peer/peer.ts';
+import { groupRssBytes } from '../test/cluster/processes.ts';
 import { useCluster } from '../test/cluster/fixture.ts';
 import { metricValue, startOperator } from '../test/operator/harness.ts';
 import { installCrd } from '../test/operator/tenants.ts';
@@ -53,6 +55,7 @@ if (!Number.isInteger(N) || N < 1)
   throw new Error(`--tenants: expected a positive integer, got ${flags.tenants}`);
 const POLL_MS = Number(flags['poll-ms']);
 const RESYNC = flags['resync-period'];
+const RESYNC_MS = parseDuration('--resync-period', RESYNC);
 const TIMEOUT_MS = Number(flags['timeout-s'] ?? 300 + 6 * N) * 1000;
 
 const log = (line: string) =>
@@ -87,7 +90,8 @@ interface OperatorLogLine {
 const TENANTS_PATH = '/apis/neurallog.io/v1/tenants';
 
 // ---------------------------------------------------------------------------------------------
-// Process CPU (the operator, each control-plane component) from /proc.
+// Process CPU (each control-plane component) from /proc; memory from the cluster's own
+// process-group RSS (test/cluster/processes.ts).
 
 const CLK_TCK = 100;
 async function cpuSeconds(pid: number | undefined): Promise<number> {
@@ -100,17 +104,6 @@ async function cpuSeconds(pid: number | undefined): Promise<number> {
     return Number.NaN;
   }
 }
-async function rssBytes(pid: number | undefined): Promise<number> {
-  if (!pid) return Number.NaN;
-  try {
-    const status = await readFile(`/proc/${pid}/status`, 'utf8');
-    const kb = /VmRSS:\s+(\d+)\s+kB/.exec(status)?.[1];
-    return kb ? Number(kb) * 1024 : Number.NaN;
-  } catch {
-    return Number.NaN;
-  }
-}
-
 // ---------------------------------------------------------------------------------------------
 
 interface MetricsSnapshot {
@@ -239,10 +232,9 @@ async function main(): Promise<void> {
     Object.fromEntries(
       await Promise.all(Object.entries(cpPids).map(async ([name, pid]) => [name, await cpuSeconds(pid)])),
     ) as Record<string, number>;
-  const controlPlaneRss = async () =>
-    Object.fromEntries(
-      await Promise.all(Object.entries(cpPids).map(async ([name, pid]) => [name, mib(await rssBytes(pid))])),
-    ) as Record<string, number>;
+  // Each component leads its own process group (pgid = pid).
+  const controlPlaneRss = (): Record<string, number> =>
+    Object.fromEntries(Object.entries(cpPids).map(([name, pid]) => [name, mib(groupRssBytes(pid))]));
   const cpuDelta = (a: Record<string, number>, b: Record<string, number>) =>
     Object.fromEntries(Object.keys(b).map((k) => [k, round((b[k] ?? 0) - (a[k] ?? 0), 2)]));
 
@@ -344,7 +336,7 @@ async function main(): Promise<void> {
     // "settle" window); the second is the measured one.
     const waitForResync = async (what: string): Promise<{ startIndex: number; startTime: number }> => {
       const from = opLog.events.length;
-      const limit = Date.now() + 3 * parseSeconds(RESYNC) * 1000 + TIMEOUT_MS;
+      const limit = Date.now() + 3 * RESYNC_MS + TIMEOUT_MS;
       let start = -1;
       for (;;) {
         if (Date.now() > limit) throw new Error(`timed out waiting for ${what}`);
@@ -381,7 +373,7 @@ async function main(): Promise<void> {
     const logMarkResynced = opLog.events.length;
     const resynced = await metrics();
     const cpResynced = await controlPlaneCpu();
-    const cpRssSteady = await controlPlaneRss();
+    const cpRssSteady = controlPlaneRss();
     loads['afterResync'] = loadAverages();
     const resyncLines = opLog.events.slice(measured.startIndex, logMarkResynced);
     const resyncSpanMs =
@@ -550,13 +542,6 @@ async function main(): Promise<void> {
     await peer.close();
     kube.close();
   }
-}
-
-function parseSeconds(duration: string): number {
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(duration);
-  if (!match) return 600;
-  const n = Number(match[1]);
-  return { ms: n / 1000, s: n, m: n * 60, h: n * 3600 }[match[2] as 'ms' | 's' | 'm' | 'h'];
 }
 
 interface Headline {
