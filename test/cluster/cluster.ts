@@ -819,13 +819,3 @@ export async function startComponent(
   );
   return record;
 }
-
-/** `stopComponent` then `startComponent` (same flags unless `options.args`). */
-export async function restartComponent(
-  cluster: Pick<Cluster, 'stateDir'>,
-  name: string,
-  options: { args?: string[]; timeoutMs?: number; graceMs?: number } = {},
-): Promise<ProcessRecord> {
-  await stopComponent(cluster, name, options);
-  return startComponent(cluster, name, options);
-}
