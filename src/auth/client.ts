@@ -129,22 +129,28 @@ function parseTenantList(exchange: AuthExchange): string[] {
     data = JSON.parse(exchange.body);
   } catch (error) {
     const type = exchange.headers.get('content-type') ?? 'no content-type';
-    throw new AuthServiceRejectedError(
-      `Auth service answered the tenant list with a body that is not JSON (${where}, 200, ${type}` +
-        `${excerptSuffix(exchange.body)}). ${check}`,
-      { operation: request.operation, status: exchange.status, cause: error },
-    );
+    const what = `Auth service answered the tenant list with a body that is not JSON (${where}, 200, ${type}`;
+    throw new AuthServiceRejectedError(`${what}${excerptSuffix(exchange.body)}). ${check}`, {
+      operation: request.operation,
+      status: exchange.status,
+      cause: error,
+      summary: `${what}). ${check}`,
+    });
   }
   const parsed = tenantListSchema.safeParse(data);
   if (!parsed.success) {
     const issues = parsed.error.issues
       .map((issue) => `${issue.path.length === 0 ? '(body)' : issue.path.join('.')}: ${issue.message}`)
       .join('; ');
-    throw new AuthServiceRejectedError(
+    const what =
       `Auth service answered the tenant list with the wrong shape (${where}): expected ` +
-        `{"tenants": [string, ...]}, but ${issues}; body: ${excerpt(exchange.body)}. ${check}`,
-      { operation: request.operation, status: exchange.status, cause: parsed.error },
-    );
+      `{"tenants": [string, ...]}, but ${issues}`;
+    throw new AuthServiceRejectedError(`${what}; body: ${excerpt(exchange.body)}. ${check}`, {
+      operation: request.operation,
+      status: exchange.status,
+      cause: parsed.error,
+      summary: `${what}. ${check}`,
+    });
   }
   return parsed.data.tenants;
 }
@@ -164,9 +170,13 @@ function unexpectedStatus(exchange: AuthExchange, expected: string): AuthService
     hint =
       'Check that --auth-url points at a NeuralLog Auth service that implements the documented tenant API.';
   }
+  const after = `(${where}; expected ${expected}). ${hint}`;
   return new AuthServiceRejectedError(
-    `Auth service answered ${operation} with unexpected status ${status}${excerptSuffix(exchange.body)} ` +
-      `(${where}; expected ${expected}). ${hint}`,
-    { operation, status },
+    `Auth service answered ${operation} with unexpected status ${status}${excerptSuffix(exchange.body)} ${after}`,
+    {
+      operation,
+      status,
+      summary: `Auth service answered ${operation} with unexpected status ${status} ${after}`,
+    },
   );
 }

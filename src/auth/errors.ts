@@ -18,6 +18,11 @@ export interface AuthServiceErrorOptions {
   /** HTTP status of the answer, when there was one. */
   status?: number;
   cause?: unknown;
+  /**
+   * The message without what varies between attempts that fail the same way (excerpts of the
+   * answer's body): what status conditions show, so a retry does not rewrite them. Default: message.
+   */
+  summary?: string;
 }
 
 export class AuthServiceError extends Error {
@@ -26,11 +31,14 @@ export class AuthServiceError extends Error {
   readonly status: number | undefined;
   /** Whether retrying the same call later can succeed without a configuration change. */
   readonly retryable: boolean = false;
+  /** Stable for the same cause (see `AuthServiceErrorOptions.summary`). */
+  readonly summary: string;
 
   constructor(message: string, options: AuthServiceErrorOptions) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.operation = options.operation;
     this.status = options.status;
+    this.summary = options.summary ?? message;
   }
 }
 

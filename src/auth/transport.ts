@@ -164,10 +164,14 @@ function rejectCommonFailures(exchange: AuthExchange, hasToken: boolean): void {
   const where = `${request.method} ${request.url}`;
   const operation = request.operation;
   if (status >= 500 || status === 408 || status === 429) {
+    const advice = 'It will be retried with backoff; if it persists, check the Auth service logs.';
     throw new AuthServiceUnavailableError(
-      `Auth service failed ${operation} (${where} answered ${status}${excerptSuffix(exchange.body)}). ` +
-        'It will be retried with backoff; if it persists, check the Auth service logs.',
-      { operation, status },
+      `Auth service failed ${operation} (${where} answered ${status}${excerptSuffix(exchange.body)}). ${advice}`,
+      {
+        operation,
+        status,
+        summary: `Auth service failed ${operation} (${where} answered ${status}). ${advice}`,
+      },
     );
   }
   if (status >= 300 && status < 400) {
@@ -180,19 +184,28 @@ function rejectCommonFailures(exchange: AuthExchange, hasToken: boolean): void {
     );
   }
   if (status === 401) {
+    const advice = hasToken
+      ? 'Check that the bearer token in --auth-token-file is current and valid for this Auth service.'
+      : 'No bearer token is configured: set --auth-token-file to a file holding the token.';
     throw new AuthServiceRejectedError(
-      `Auth service refused ${operation} as unauthenticated (${where} answered 401${excerptSuffix(exchange.body)}). ` +
-        (hasToken
-          ? 'Check that the bearer token in --auth-token-file is current and valid for this Auth service.'
-          : 'No bearer token is configured: set --auth-token-file to a file holding the token.'),
-      { operation, status },
+      `Auth service refused ${operation} as unauthenticated (${where} answered 401${excerptSuffix(exchange.body)}). ${advice}`,
+      {
+        operation,
+        status,
+        summary: `Auth service refused ${operation} as unauthenticated (${where} answered 401). ${advice}`,
+      },
     );
   }
   if (status === 403) {
+    const advice =
+      'The token in --auth-token-file was accepted but may not manage tenants; grant it that permission.';
     throw new AuthServiceRejectedError(
-      `Auth service refused ${operation} as forbidden (${where} answered 403${excerptSuffix(exchange.body)}). ` +
-        'The token in --auth-token-file was accepted but may not manage tenants; grant it that permission.',
-      { operation, status },
+      `Auth service refused ${operation} as forbidden (${where} answered 403${excerptSuffix(exchange.body)}). ${advice}`,
+      {
+        operation,
+        status,
+        summary: `Auth service refused ${operation} as forbidden (${where} answered 403). ${advice}`,
+      },
     );
   }
 }

@@ -1,4 +1,7 @@
-/** Writes to the API server: server-side apply, create, delete, status and finalizer patches. */
+/**
+ * Reads and writes of single objects: server-side apply, create, guarded JSON patches, delete,
+ * status and finalizer patches, and the few direct reads the controller needs beside its caches.
+ */
 import { FIELD_MANAGER } from '../render/meta.ts';
 import { type KubeRest, isNotFound } from './rest.ts';
 import { TENANT_TYPE, objectPath, collectionPath, resourceType } from './resources.ts';
@@ -13,7 +16,14 @@ export interface KubeObject {
     resourceVersion?: string;
     labels?: Record<string, string>;
     annotations?: Record<string, string>;
-    ownerReferences?: Array<{ uid: string; controller?: boolean; kind: string; name: string }>;
+    ownerReferences?: Array<{
+      apiVersion?: string;
+      uid: string;
+      controller?: boolean;
+      kind: string;
+      name: string;
+      blockOwnerDeletion?: boolean;
+    }>;
     finalizers?: string[];
     deletionTimestamp?: string;
     generation?: number;
@@ -28,24 +38,51 @@ export interface ObjectRef {
   namespace?: string;
 }
 
+/** One RFC 6902 operation. */
+export interface JsonPatchOperation {
+  op: 'add' | 'remove' | 'replace' | 'test';
+  path: string;
+  value?: unknown;
+}
+
+export interface ListOptions {
+  labelSelector?: string;
+  fieldSelector?: string;
+  /** At most this many items (one page; the controller's direct lists are small). */
+  limit?: number;
+}
+
+export interface DeleteOptions {
+  /** Precondition: delete only the object with this uid. */
+  uid?: string;
+  /** The version last seen (not sent: lets a cache of recent writes hide the deleted copy). */
+  resourceVersion?: string;
+}
+
 export interface KubeWriter {
   /** Server-side apply (field manager tenant-operator, force). */
   apply<T extends KubeObject>(obj: T): Promise<T>;
-  /**
-   * JSON merge patch with the whole desired object: lists are replaced as a whole, so entries
-   * someone else added to a list the operator owns are dropped (server-side apply keeps them).
-   */
-  replaceLists<T extends KubeObject>(obj: T): Promise<T>;
+  /** RFC 6902 JSON patch (field manager tenant-operator); `test` operations guard it. */
+  jsonPatch<T extends KubeObject>(ref: ObjectRef, operations: JsonPatchOperation[]): Promise<T>;
   /** Create; fails with 409 AlreadyExists when the object exists (never adopts). */
   create<T extends KubeObject>(obj: T): Promise<T>;
-  /** Delete, only if the object still has `uid` (when given). Missing objects are not an error. */
-  delete(ref: ObjectRef, options?: { uid?: string }): Promise<void>;
-  get<T extends KubeObject>(ref: ObjectRef): Promise<T | undefined>;
+  /**
+   * Delete, only if the object still has `uid` (when given). Missing objects are not an error.
+   * Resolves with the object when the API server still holds it (finalizers pending), else undefined.
+   */
+  delete(ref: ObjectRef, options?: DeleteOptions): Promise<KubeObject | undefined>;
+  /** One object; with `metadataOnly` only its metadata (a Secret's data never travels). */
+  get<T extends KubeObject>(ref: ObjectRef, options?: { metadataOnly?: boolean }): Promise<T | undefined>;
+  /** Objects of a namespaced kind in one namespace. */
+  list<T extends KubeObject>(kind: string, namespace: string, options?: ListOptions): Promise<T[]>;
   /** JSON merge patch of `/status` of a Tenant. */
   patchTenantStatus(name: string, status: Record<string, unknown>): Promise<KubeObject>;
   /** Sets a Tenant's finalizers, failing with 409 if the Tenant changed since `resourceVersion`. */
   setTenantFinalizers(name: string, finalizers: string[], resourceVersion: string): Promise<KubeObject>;
 }
+
+/** Asks for `PartialObjectMetadata`: the object's metadata and nothing else. */
+const METADATA_ONLY = { accept: 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1' };
 
 function refPath(ref: ObjectRef): string {
   return objectPath(resourceType(ref.kind), ref.name, ref.namespace);
@@ -60,10 +97,10 @@ export function createKubeWriter(rest: KubeRest): KubeWriter {
         query: { fieldManager: FIELD_MANAGER, force: true },
       });
     },
-    replaceLists(obj) {
-      return rest.request('PATCH', refPath({ kind: obj.kind, ...obj.metadata }), {
-        body: obj,
-        contentType: 'application/merge-patch+json',
+    jsonPatch(ref, operations) {
+      return rest.request('PATCH', refPath(ref), {
+        body: operations,
+        contentType: 'application/json-patch+json',
         query: { fieldManager: FIELD_MANAGER },
       });
     },
@@ -76,7 +113,7 @@ export function createKubeWriter(rest: KubeRest): KubeWriter {
     },
     async delete(ref, options = {}) {
       try {
-        await rest.request('DELETE', refPath(ref), {
+        const answer = await rest.request<KubeObject | { kind?: string }>('DELETE', refPath(ref), {
           body: {
             kind: 'DeleteOptions',
             apiVersion: 'v1',
@@ -84,17 +121,32 @@ export function createKubeWriter(rest: KubeRest): KubeWriter {
             ...(options.uid ? { preconditions: { uid: options.uid } } : {}),
           },
         });
+        // 200 with the object while finalizers hold it; a Status (or the object, gone) otherwise.
+        const obj = answer as KubeObject | undefined;
+        return obj?.kind === ref.kind && obj.metadata?.deletionTimestamp ? obj : undefined;
       } catch (error) {
         if (!isNotFound(error)) throw error;
+        return undefined;
       }
     },
-    async get(ref) {
+    async get(ref, options = {}) {
       try {
-        return await rest.request('GET', refPath(ref));
+        return await rest.request('GET', refPath(ref), options.metadataOnly ? METADATA_ONLY : {});
       } catch (error) {
         if (isNotFound(error)) return undefined;
         throw error;
       }
+    },
+    async list(kind, namespace, options = {}) {
+      const type = resourceType(kind);
+      const body = await rest.request<{ items?: KubeObject[] }>('GET', collectionPath(type, namespace), {
+        query: {
+          labelSelector: options.labelSelector,
+          fieldSelector: options.fieldSelector,
+          limit: options.limit,
+        },
+      });
+      return (body.items ?? []).map((item) => ({ ...item, kind, apiVersion: type.apiVersion })) as never;
     },
     patchTenantStatus(name, status) {
       return rest.request('PATCH', `${objectPath(TENANT_TYPE, name)}/status`, {

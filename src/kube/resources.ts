@@ -44,6 +44,8 @@ export const TENANT_TYPE: ResourceType = {
 };
 
 export const EVENT_TYPE: ResourceType = core('Event', 'events');
+/** Read only, to tell why a tenant's pods do not become ready. */
+export const POD_TYPE: ResourceType = core('Pod', 'pods');
 export const LEASE_TYPE: ResourceType = {
   kind: 'Lease',
   apiVersion: 'coordination.k8s.io/v1',
@@ -51,7 +53,9 @@ export const LEASE_TYPE: ResourceType = {
   namespaced: true,
 };
 
-const BY_KIND = new Map([...CHILD_TYPES, TENANT_TYPE, EVENT_TYPE, LEASE_TYPE].map((t) => [t.kind, t]));
+const BY_KIND = new Map(
+  [...CHILD_TYPES, TENANT_TYPE, EVENT_TYPE, POD_TYPE, LEASE_TYPE].map((t) => [t.kind, t]),
+);
 
 export class UnknownKindError extends Error {
   constructor(kind: string) {

@@ -21,6 +21,8 @@ export interface RequestOptions {
   query?: Record<string, string | number | boolean | undefined>;
   body?: unknown;
   contentType?: string;
+  /** Accept header; default `application/json`. */
+  accept?: string;
   signal?: AbortSignal;
 }
 
@@ -67,7 +69,7 @@ export function createKubeRest(kc: KubeConfig, options: RestOptions = {}): KubeR
     dispatcher ??= ctx.getDispatcher();
     const headers: Record<string, string> = {
       ...ctx.getHeaders(),
-      accept: 'application/json',
+      accept: opts.accept ?? 'application/json',
       'user-agent': userAgent,
     };
     let body: string | undefined;

@@ -8,8 +8,9 @@ import type { KubeObject } from '../kube/objects.ts';
 import { CHILD_TYPES, type ResourceType, TENANT_TYPE, collectionPath, objectKey } from '../kube/resources.ts';
 import { KubeWatchSource } from '../kube/watch-source.ts';
 import { LABEL_MANAGED_BY, LABEL_TENANT, MANAGED_BY } from '../render/meta.ts';
-import type { ObservedCluster, TenantObject } from '../reconcile/reconciler.ts';
+import type { ObservedCluster, TenantObject } from '../reconcile/ports.ts';
 import { Informer, type InformerHandlers } from '../runtime/informer.ts';
+import type { RecentWrites } from './recent-writes.ts';
 
 export interface CacheEvents {
   /** A Tenant changed (or a child of it did): reconcile `name`. */
@@ -35,6 +36,8 @@ export interface CacheOptions {
   logger: Logger;
   events: CacheEvents;
   resyncPeriodMs: number;
+  /** Told of every object the watches deliver, so it forgets writes they confirm. */
+  recent?: RecentWrites;
 }
 
 /** List items come without kind/apiVersion; the cache restores them so objects are self-describing. */
@@ -48,7 +51,7 @@ function controllerTenant(obj: KubeObject): string | undefined {
 }
 
 export function createOperatorCaches(options: CacheOptions): OperatorCaches {
-  const { kubeConfig, logger, events } = options;
+  const { kubeConfig, logger, events, recent } = options;
   const byTenantId = new Map<string, Map<string, KubeObject>>();
   const managedSelector = `${LABEL_MANAGED_BY}=${MANAGED_BY}`;
 
@@ -59,14 +62,17 @@ export function createOperatorCaches(options: CacheOptions): OperatorCaches {
     source: new KubeWatchSource<TenantObject>({ kubeConfig, path: collectionPath(TENANT_TYPE) }),
     handlers: {
       onAdd: (t) => {
+        recent?.observed(withType(TENANT_TYPE, t));
         events.enqueue(t.metadata.name);
         events.tenantsChanged?.(tenantInformer.list());
       },
       onUpdate: (_old, t) => {
+        recent?.observed(withType(TENANT_TYPE, t));
         events.enqueue(t.metadata.name);
         events.tenantsChanged?.(tenantInformer.list());
       },
-      onDelete: () => {
+      onDelete: (t) => {
+        recent?.observedDeleted(withType(TENANT_TYPE, t));
         events.tenantsChanged?.(tenantInformer.list());
       },
       onResync: (t: TenantObject) => {
@@ -103,6 +109,8 @@ export function createOperatorCaches(options: CacheOptions): OperatorCaches {
   function childHandlers(type: ResourceType): InformerHandlers<KubeObject> {
     const changed = (obj: KubeObject, present: boolean) => {
       const typed = withType(type, obj);
+      if (present) recent?.observed(typed);
+      else recent?.observedDeleted(typed);
       index(typed, present);
       if (type.kind === 'ResourceQuota') {
         const id = typed.metadata.labels?.[LABEL_TENANT];

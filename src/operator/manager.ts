@@ -19,6 +19,7 @@ import { LeaderElector, defaultLeaderIdentity } from '../runtime/leader.ts';
 import { createOperatorMetrics } from '../runtime/metrics.ts';
 import { WorkQueue } from '../runtime/queue.ts';
 import { createOperatorCaches } from './caches.ts';
+import { createRecentWrites, withRecentWrites } from './recent-writes.ts';
 import { LABEL_PLAN } from '../render/meta.ts';
 
 export interface ManagerOptions {
@@ -64,9 +65,11 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
   });
 
   const queue = new WorkQueue<string>({ onDepthChange: (depth) => metrics.workqueueDepth.set(depth) });
+  const recent = createRecentWrites();
   const caches = createOperatorCaches({
     kubeConfig: kube.kubeConfig,
     logger,
+    recent,
     resyncPeriodMs: options.resyncPeriodMs,
     events: {
       enqueue: (name) => queue.add(name),
@@ -95,9 +98,12 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
     },
   });
 
+  // Reads see the operator's own writes at once, before the watches deliver them.
+  const view = withRecentWrites(caches, writer, recent);
   const reconcile = createReconciler({
-    observed: caches,
-    writer,
+    tenants: view.observed,
+    home: view.writer,
+    cluster: { name: 'local', observed: view.observed, writer: view.writer, ownership: 'ownerReference' },
     events,
     auth,
     authUrl: options.authUrl,

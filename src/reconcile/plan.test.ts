@@ -45,7 +45,14 @@ function liveFrom(objects: RenderedObject[]): Map<string, KubeObject> {
 }
 
 function plan(desired: RenderedObject[], live: ReadonlyMap<string, KubeObject>, specChanged = false) {
-  return planChildren({ desired, live, specChanged, isCreateOnly, tenantId: 'acme' });
+  return planChildren({
+    desired,
+    live,
+    specChanged,
+    isCreateOnly,
+    tenant: { uid: UID, id: 'acme', namespace: 'tenant-acme' },
+    ownership: 'ownerReference',
+  });
 }
 
 const keyOf = (a: Action) => objectKey(a.object);
@@ -139,6 +146,87 @@ describe('planChildren', () => {
     assert.deepEqual(plan(desired, live).actions, []);
   });
 
+  it('never deletes or changes a look-alike: our labels but no owner reference, or another namespace', () => {
+    const desired = desiredFor();
+    const live = liveFrom(desired);
+    const labels = { 'neurallog.io/tenant': 'acme', 'app.kubernetes.io/managed-by': 'tenant-operator' };
+    const lookAlike = (name: string, namespace: string, owners?: KubeObject['metadata']['ownerReferences']) =>
+      ({
+        apiVersion: 'networking.k8s.io/v1',
+        kind: 'NetworkPolicy',
+        metadata: {
+          name,
+          namespace,
+          uid: `uid-${namespace}-${name}`,
+          labels,
+          ...(owners ? { ownerReferences: owners } : {}),
+        },
+        spec: { podSelector: {} },
+      }) as KubeObject;
+    live.set('NetworkPolicy/tenant-acme/by-hand', lookAlike('by-hand', 'tenant-acme'));
+    live.set(
+      'NetworkPolicy/team-a/default-deny',
+      lookAlike('default-deny', 'team-a', [
+        { apiVersion: 'neurallog.io/v1', kind: 'Tenant', name: 'acme', uid: UID, controller: true },
+      ]),
+    );
+    live.set(
+      'NetworkPolicy/tenant-acme/other-owner',
+      lookAlike('other-owner', 'tenant-acme', [
+        {
+          apiVersion: 'neurallog.io/v1',
+          kind: 'Tenant',
+          name: 'acme',
+          uid: 'some-other-uid',
+          controller: true,
+        },
+      ]),
+    );
+    const result = plan(desired, live);
+    assert.deepEqual(result.actions, []);
+    assert.deepEqual(result.conflicts, []);
+    // Disabling the policies deletes ours, and only ours.
+    const disabled = plan(desiredFor({ networkPolicy: { enabled: false } }), live, true);
+    const deleted = deletes(disabled.actions);
+    assert.ok(deleted.includes('NetworkPolicy/tenant-acme/default-deny'));
+    for (const key of [
+      'NetworkPolicy/tenant-acme/by-hand',
+      'NetworkPolicy/team-a/default-deny',
+      'NetworkPolicy/tenant-acme/other-owner',
+    ])
+      assert.ok(!deleted.includes(key), key);
+  });
+
+  it('leaves a look-alike holding one of its names alone and reports it as a conflict', () => {
+    const desired = desiredFor();
+    const live = liveFrom(desired);
+    const taken = live.get('ConfigMap/tenant-acme/acme-redis-config')!;
+    delete taken.metadata.ownerReferences;
+    taken.data = { 'redis.conf': 'someone else' };
+    const result = plan(desired, live);
+    assert.deepEqual(result.actions, [], 'not applied over');
+    assert.deepEqual(
+      result.conflicts.map((c) => objectKey(c)),
+      ['ConfigMap/tenant-acme/acme-redis-config'],
+    );
+  });
+
+  it('creates the namespace with only what makes it ours, then applies the rest', () => {
+    const { actions } = plan(desiredFor({ billingEmail: 'billing@example.com' }), new Map(), true);
+    const ns = actions.filter((a) => a.object.kind === 'Namespace');
+    assert.deepEqual(
+      ns.map((a) => a.type),
+      ['create', 'apply'],
+    );
+    assert.deepEqual(
+      Object.keys(ns[0]!.object.metadata.annotations ?? {}),
+      ['neurallog.io/desired-hash'],
+      'a created annotation could never be removed by apply: only the hash, always present, is sent',
+    );
+    assert.ok(ns[0]!.object.metadata.ownerReferences?.length);
+    assert.equal(ns[1]!.object.metadata.annotations?.['neurallog.io/billing-email'], 'billing@example.com');
+  });
+
   it('deletes every network policy it made once networkPolicy.enabled is false', () => {
     const before = desiredFor();
     const policies = before.filter((o) => o.kind === 'NetworkPolicy').map(objectKey);
@@ -196,8 +284,17 @@ describe('planChildren', () => {
     const desired = desiredFor({ redis: { storage: '5Gi' } });
     const result = plan(desired, live, true);
     assert.deepEqual(result.storageChange, { current: '1Gi', requested: '5Gi' });
-    // Nothing else changed, so nothing is written (a claim template cannot be updated anyway).
-    assert.deepEqual(result.actions, []);
+    // Only the desired hash moves: the StatefulSet is applied again, with the live claim size.
+    assert.equal(result.actions.length, 1);
+    const [apply] = result.actions;
+    assert.ok(apply?.type === 'apply');
+    assert.deepEqual(apply.changed, []);
+    const applied = (
+      apply.object.spec as {
+        volumeClaimTemplates: Array<{ spec: { resources: { requests: { storage: string } } } }>;
+      }
+    ).volumeClaimTemplates;
+    assert.equal(applied[0]?.spec.resources.requests.storage, '1Gi');
     // The caller's desired objects are not modified.
     const sts = desired.find((o) => o.kind === 'StatefulSet')!;
     const templates = (
@@ -229,7 +326,11 @@ describe('planChildren', () => {
     const live = liveFrom(desiredFor());
     const result = plan(desiredFor({ redis: { storage: '1024Mi' } }), live, true);
     assert.equal(result.storageChange, undefined);
-    assert.deepEqual(result.actions, []);
+    assert.deepEqual(
+      result.actions.map((a) => (a.type === 'apply' ? a.changed : a.type)),
+      [[]],
+      'no field differs (the hash of the new spelling does)',
+    );
   });
 
   it('is idempotent: the state its actions produce plans nothing', () => {

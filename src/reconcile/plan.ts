@@ -2,17 +2,24 @@
  * Decides, from the desired objects and what exists, which writes one reconcile makes. Pure:
  * running it again on the state it produced yields no writes (level-triggered by construction).
  */
-import type { RenderedObject } from '../render/meta.ts';
-import { LABEL_MANAGED_BY, LABEL_TENANT, MANAGED_BY } from '../render/meta.ts';
+import { ANNOTATION_DESIRED_HASH, type RenderedObject } from '../render/meta.ts';
 import type { KubeObject } from '../kube/objects.ts';
 import { objectKey } from '../kube/resources.ts';
 import { differences } from './compare.ts';
+import { type OwnershipMode, type TenantIdentity, isOwnedChild } from './ownership.ts';
 
 /** Why an object is written: first creation, a spec change, or repair of drift. */
 export type WriteReason = 'created' | 'updated' | 'drift';
 
 export type Action =
-  | { type: 'apply'; object: RenderedObject; reason: WriteReason; changed: string[] }
+  | {
+      type: 'apply';
+      object: RenderedObject;
+      reason: WriteReason;
+      changed: string[];
+      /** The object as last seen, when it exists (to repair what apply alone cannot). */
+      live?: KubeObject;
+    }
   | { type: 'create'; object: RenderedObject; reason: WriteReason }
   | { type: 'delete'; object: KubeObject };
 
@@ -20,17 +27,20 @@ export interface ChildPlan {
   actions: Action[];
   /** Set when a Redis volume size change cannot be applied to existing claims. */
   storageChange?: { current: string; requested: string };
+  /** Desired objects whose name is taken by an object that is not this Tenant's (left alone). */
+  conflicts: KubeObject[];
 }
 
 export interface PlanInput {
   desired: RenderedObject[];
-  /** Every existing object labelled as this tenant's, keyed by `objectKey`. */
+  /** Existing objects that may be this tenant's (carrying its labels), keyed by `objectKey`. */
   live: ReadonlyMap<string, KubeObject>;
   /** The spec changed since the last status was written (so writes are updates, not drift). */
   specChanged: boolean;
   /** Objects the operator creates once and never rewrites (the Redis Secret). */
   isCreateOnly: (obj: RenderedObject) => boolean;
-  tenantId: string;
+  tenant: TenantIdentity;
+  ownership: OwnershipMode;
 }
 
 type ClaimTemplate = {
@@ -60,14 +70,35 @@ function keepClaimTemplates(desired: RenderedObject, live: KubeObject): ChildPla
   return change;
 }
 
-export function isOwnedChild(obj: KubeObject, tenantId: string): boolean {
-  const labels = obj.metadata.labels ?? {};
-  return labels[LABEL_MANAGED_BY] === MANAGED_BY && labels[LABEL_TENANT] === tenantId;
+/**
+ * A namespace is created with POST, never applied (apply could adopt one a person made meanwhile),
+ * and with only what identifies it as ours: what the create sends stays co-owned by that create
+ * forever, so an annotation sent then could never be removed by a later apply.
+ */
+function namespaceCreateBody(ns: RenderedObject): RenderedObject {
+  const { annotations, ...metadata } = ns.metadata;
+  // The hash is always there (so never removed) and carries every later change of the namespace.
+  const hash = annotations?.[ANNOTATION_DESIRED_HASH];
+  return {
+    ...ns,
+    metadata: { ...metadata, ...(hash ? { annotations: { [ANNOTATION_DESIRED_HASH]: hash } } : {}) },
+  };
 }
+
+/** Annotations besides the desired hash, which only an apply may set. */
+const appliedAnnotations = (ns: RenderedObject) =>
+  Object.keys(ns.metadata.annotations ?? {}).filter((k) => k !== ANNOTATION_DESIRED_HASH);
+
+const HASH_PATH = `metadata.annotations.${ANNOTATION_DESIRED_HASH}`;
+
+const hashOf = (obj: { metadata: { annotations?: Record<string, string> } }) =>
+  obj.metadata.annotations?.[ANNOTATION_DESIRED_HASH];
 
 export function planChildren(input: PlanInput): ChildPlan {
   const actions: Action[] = [];
+  const conflicts: KubeObject[] = [];
   const wanted = new Set<string>();
+  const ours = (obj: KubeObject) => isOwnedChild(obj, input.tenant, input.ownership);
   let storageChange: ChildPlan['storageChange'];
   for (const original of input.desired) {
     const key = objectKey(original);
@@ -75,13 +106,19 @@ export function planChildren(input: PlanInput): ChildPlan {
     const live = input.live.get(key);
     if (!live) {
       const reason: WriteReason = input.specChanged ? 'created' : 'drift';
-      // A namespace is created, never applied: apply could adopt one made by someone else meanwhile.
-      const createOnly = input.isCreateOnly(original) || original.kind === 'Namespace';
-      actions.push(
-        createOnly
-          ? { type: 'create', object: original, reason }
-          : { type: 'apply', object: original, reason, changed: [] },
-      );
+      if (original.kind === 'Namespace') {
+        actions.push({ type: 'create', object: namespaceCreateBody(original), reason });
+        if (appliedAnnotations(original).length > 0)
+          actions.push({ type: 'apply', object: original, reason, changed: ['metadata.annotations'] });
+      } else if (input.isCreateOnly(original)) {
+        actions.push({ type: 'create', object: original, reason });
+      } else {
+        actions.push({ type: 'apply', object: original, reason, changed: [] });
+      }
+      continue;
+    }
+    if (!ours(live)) {
+      conflicts.push(live);
       continue;
     }
     if (input.isCreateOnly(original)) continue;
@@ -90,20 +127,24 @@ export function planChildren(input: PlanInput): ChildPlan {
       desired = structuredClone(original);
       storageChange = keepClaimTemplates(desired, live) ?? storageChange;
     }
-    const changed = differences(desired, live);
-    if (changed.length > 0) {
+    const changed = differences(desired, live).filter((path) => path !== HASH_PATH);
+    // Another hash: what is desired changed (the spec, or how this version renders it), perhaps
+    // only by dropping a field, which the comparison above cannot see.
+    const rerendered = hashOf(original) !== hashOf(live);
+    if (changed.length > 0 || rerendered) {
       actions.push({
         type: 'apply',
         object: desired,
-        reason: input.specChanged ? 'updated' : 'drift',
+        reason: input.specChanged || rerendered ? 'updated' : 'drift',
         changed,
+        live,
       });
     }
   }
   for (const [key, live] of input.live) {
-    if (wanted.has(key) || live.kind === 'Namespace' || !isOwnedChild(live, input.tenantId)) continue;
+    if (wanted.has(key) || live.kind === 'Namespace' || !ours(live)) continue;
     if (live.metadata.deletionTimestamp) continue;
     actions.push({ type: 'delete', object: live });
   }
-  return storageChange ? { actions, storageChange } : { actions };
+  return storageChange ? { actions, storageChange, conflicts } : { actions, conflicts };
 }

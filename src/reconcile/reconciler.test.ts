@@ -1,82 +1,20 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { TenantStatus } from '../api/status.ts';
 import { AuthServiceRejectedError, AuthServiceUnavailableError } from '../auth/errors.ts';
 import { objectKey } from '../kube/resources.ts';
 import { FINALIZER } from '../render/meta.ts';
 import { PermanentError } from '../runtime/controller.ts';
+import { localCluster, observedCluster, silentLogger, snapshotOf } from './fakes.test-util.ts';
 import {
-  FakeApiServer,
-  FakeAuth,
-  FakeEvents,
-  FakeMetrics,
-  ManualClock,
-  observedCluster,
-  silentLogger,
-  snapshotOf,
-} from './fakes.test-util.ts';
-import { AuthPendingError, ChildWriteError, type ObservedCluster, createReconciler } from './reconciler.ts';
-
-const AUTH_URL = 'http://auth.neurallog-system.svc:3000';
-const DEREGISTER_TIMEOUT_MS = 10 * 60_000;
-const NS = 'tenant-x';
-
-function setup(spec: Record<string, unknown> = {}, options: { name?: string; seed?: boolean } = {}) {
-  const name = options.name ?? 'x';
-  const clock = new ManualClock();
-  const server = new FakeApiServer({ now: clock.now });
-  if (options.seed !== false) server.seedTenant({ metadata: { name }, spec });
-  const events = new FakeEvents();
-  const auth = new FakeAuth();
-  const metrics = new FakeMetrics();
-  let passwords = 0;
-  const build = (observed: ObservedCluster = observedCluster(server)) =>
-    createReconciler({
-      observed,
-      writer: server,
-      events,
-      metrics,
-      auth,
-      authUrl: AUTH_URL,
-      authDeregisterTimeoutMs: DEREGISTER_TIMEOUT_MS,
-      logger: silentLogger,
-      now: clock.now,
-      generatePassword: () => `password-${++passwords}`,
-    });
-  const reconcile = build();
-  return {
-    name,
-    clock,
-    server,
-    events,
-    auth,
-    metrics,
-    build,
-    reconcile: () => reconcile(name),
-    status: (): TenantStatus => server.tenant(name)?.status ?? {},
-    /** Forget what was recorded so far, so the next step's writes and calls stand alone. */
-    reset() {
-      server.writes.length = 0;
-      events.clear();
-      auth.calls.length = 0;
-    },
-  };
-}
-
-/** Asserts that nothing was written (a helper: `deepEqual(writes, [])` would narrow `writes` to never[]). */
-function assertNoWrites(server: FakeApiServer, message = 'no writes'): void {
-  assert.deepEqual(
-    server.writes.map((w) => `${w.verb} ${w.key}`),
-    [],
-    message,
-  );
-}
-
-function condition(status: TenantStatus, type: string) {
-  const c = status.conditions?.find((x) => x.type === type);
-  assert.ok(c, `condition ${type}`);
-  return c;
-}
+  AUTH_URL,
+  DEREGISTER_TIMEOUT_MS,
+  NS,
+  assertNoWrites,
+  condition,
+  setup,
+} from './harness.test-util.ts';
+import { DIAGNOSE_AFTER_MS } from './diagnose.ts';
+import { AuthPendingError, ChildWriteError, createReconciler } from './reconciler.ts';
 
 const unavailable = () =>
   new AuthServiceUnavailableError('connect ECONNREFUSED 10.0.0.1:3000', { operation: 'register' });
@@ -85,7 +23,7 @@ describe('reconcile: a new tenant', () => {
   it('adds the finalizer, creates the namespace and Secret, applies the rest, writes status, registers once', async () => {
     const h = setup();
     const result = await h.reconcile();
-    assert.deepEqual(result, {});
+    assert.deepEqual(result, { requeueAfterMs: DIAGNOSE_AFTER_MS }, 'looks again if it is not ready by then');
 
     const writes = h.server.writes.map((w) => `${w.verb} ${w.key}`);
     assert.equal(writes[0], 'setFinalizers Tenant//x', 'the finalizer comes before anything is made');
@@ -145,6 +83,14 @@ describe('reconcile: a new tenant', () => {
     ])
       assert.ok(created.includes(message), message);
     assert.equal(created[0], 'Created namespace tenant-x');
+    assert.equal(created.length, 7, 'the six objects of the user guide and one summary');
+    assert.equal(
+      created[6],
+      'Created isolation objects: ResourceQuota tenant-quota, LimitRange tenant-limits, ' +
+        'ServiceAccount tenant-service-account, Role tenant-role, RoleBinding tenant-role-binding, ' +
+        '6 NetworkPolicies, Redis Secret',
+    );
+    assert.equal(h.events.events.length, 7, 'nothing but the Created events');
     assert.ok(h.events.events.every((e) => e.type === 'Normal' && e.tenant === 'x'));
     assert.deepEqual(h.events.withReason('DriftCorrected'), []);
 
@@ -167,7 +113,11 @@ describe('reconcile: a new tenant', () => {
     await h.reconcile();
     h.reset();
     h.clock.advance(60_000);
-    assert.deepEqual(await h.reconcile(), {});
+    assert.deepEqual(
+      await h.reconcile(),
+      { requeueAfterMs: 60_000 },
+      'not ready yet: looked into again later',
+    );
     assertNoWrites(h.server);
     assert.deepEqual(h.auth.calls, []);
     assert.deepEqual(h.events.events, []);
@@ -302,7 +252,7 @@ describe('reconcile: drift and changes', () => {
     assert.deepEqual(h.server.object('Secret', 'x-redis-auth', NS), before);
   });
 
-  it('applies a spec change with Updated, Created and Deleted events', async () => {
+  it('applies a spec change with one Updated event naming what changed, was added and was removed', async () => {
     const h = setup();
     await h.reconcile();
     h.server.editTenantSpec('x', { server: { replicas: 2 }, networkPolicy: { enabled: false } });
@@ -322,10 +272,14 @@ describe('reconcile: drift and changes', () => {
       0,
       'every policy removed',
     );
-    const messages = h.events.events.map((e) => `${e.reason}: ${e.message}`);
-    assert.ok(messages.includes('Updated: Updated Server Deployment'));
-    assert.ok(messages.includes('Created: Created Server PodDisruptionBudget'));
-    assert.ok(messages.includes('Deleted: Deleted NetworkPolicy default-deny: no longer desired'));
+    assert.deepEqual(
+      h.events.events.map((e) => e.reason),
+      ['Updated'],
+      'one event for one change',
+    );
+    const message = h.events.events[0]?.message ?? '';
+    assert.match(message, /^Updated Server Deployment, Server PodDisruptionBudget \(created\), /);
+    assert.match(message, /NetworkPolicy default-deny \(deleted: no longer desired\)/);
     assert.deepEqual(h.metrics.drift, [], 'a spec change is not drift');
     assert.equal(h.status().observedGeneration, 2);
     assert.equal(condition(h.status(), 'NetworkPolicyReady').reason, 'Disabled');
@@ -343,9 +297,9 @@ describe('reconcile: drift and changes', () => {
 
     await h.reconcile();
     assert.deepEqual(
-      h.server.writesTo('StatefulSet'),
-      [],
-      'nothing else changed, so the StatefulSet is left alone',
+      h.server.writesTo('StatefulSet').map((w) => w.verb),
+      ['apply'],
+      'applied once, with the existing claim size (only its desired hash moves)',
     );
     const sts = h.server.object('StatefulSet', 'x-redis', NS)!;
     const templates = (
@@ -472,9 +426,11 @@ describe('reconcile: namespace safety', () => {
     await h.reconcile();
     assert.ok(h.server.object('Namespace', NS));
     assert.ok(h.server.object('Deployment', 'x-server', NS));
-    assert.equal(
-      h.events.withReason('DriftCorrected')[0]?.message,
-      'Restored namespace tenant-x (it was missing)',
+    const restored = h.events.withReason('DriftCorrected');
+    assert.equal(restored.length, 1, 'one event for the whole repair');
+    assert.match(
+      restored[0]?.message ?? '',
+      /^Restored namespace tenant-x \(it was missing\), ResourceQuota/,
     );
   });
 });
@@ -507,7 +463,7 @@ describe('reconcile: the Auth service', () => {
     // Back: the next reconcile registers and records it.
     h.auth.failWith = undefined;
     h.reset();
-    assert.deepEqual(await h.reconcile(), {});
+    assert.deepEqual(await h.reconcile(), { requeueAfterMs: DIAGNOSE_AFTER_MS });
     assert.deepEqual(h.auth.calls, [{ op: 'register', tenantId: 'x' }]);
     assert.equal(condition(h.status(), 'AuthRegistered').reason, 'Registered');
     assert.deepEqual(
@@ -737,28 +693,43 @@ describe('reconcile: other inputs', () => {
     const server = h.server;
     const apply = server.apply.bind(server);
     server.apply = async (obj) => {
-      if (obj.kind === 'StatefulSet') throw new Error('admission webhook said no');
-      return apply(obj);
+      if (obj.kind !== 'StatefulSet') return apply(obj);
+      server.writes.push({ verb: 'apply', key: objectKey(obj) });
+      throw new Error('admission webhook said no');
     };
     await assert.rejects(h.reconcile(), ChildWriteError);
     assert.ok(server.object('Deployment', 'x-server', NS), 'later objects are still written');
     assert.equal(server.object('StatefulSet', 'x-redis', NS), undefined);
     const failed = h.events.withReason('ApplyFailed');
     assert.equal(failed.length, 1);
+    assert.equal(failed[0]?.type, 'Warning');
     assert.match(failed[0]?.message ?? '', /Redis StatefulSet: admission webhook said no/);
     assert.equal(h.status().phase, 'Provisioning');
+    assert.equal(condition(h.status(), 'Ready').reason, 'ApplyFailed');
+
+    // The same failure on the retry: no second warning, no status rewrite.
+    h.reset();
+    await assert.rejects(h.reconcile(), ChildWriteError);
+    assert.deepEqual(h.events.events, []);
+    assert.deepEqual(
+      server.writes.map((w) => w.verb),
+      ['apply'],
+      'only the retried write',
+    );
 
     server.apply = apply;
     h.reset();
-    assert.deepEqual(await h.reconcile(), {});
+    assert.deepEqual(await h.reconcile(), { requeueAfterMs: DIAGNOSE_AFTER_MS });
     assert.deepEqual(
       server.writes.map((w) => `${w.verb} ${w.key}`),
-      [`apply StatefulSet/${NS}/x-redis`],
+      [`apply StatefulSet/${NS}/x-redis`, 'patchStatus Tenant//x'],
     );
+    assert.notEqual(condition(h.status(), 'Ready').reason, 'ApplyFailed');
   });
 
   it('does not mistake a cache that has not caught up for drift', async () => {
     const h = setup();
+    h.server.watchPaused = true; // the watches deliver nothing of what follows
     // The caches as they were before the first reconcile wrote anything ...
     const stale = snapshotOf(observedCluster(h.server), 'x', 'x');
     await h.reconcile();
@@ -769,7 +740,7 @@ describe('reconcile: other inputs', () => {
       namespace: stale.namespace,
     });
     h.reset();
-    assert.deepEqual(await caught('x'), {});
+    assert.deepEqual(await caught('x'), { requeueAfterMs: DIAGNOSE_AFTER_MS });
     assert.deepEqual(h.events.events, [], 'no DriftCorrected, no ApplyFailed');
     assert.deepEqual(h.metrics.drift, []);
     assert.deepEqual(
@@ -782,6 +753,7 @@ describe('reconcile: other inputs', () => {
   it('does not call a change it just applied drift when the cache still shows the old object', async () => {
     const h = setup();
     await h.reconcile();
+    h.server.watchPaused = true;
     const stale = snapshotOf(observedCluster(h.server), 'x', 'x');
     h.server.editTenantSpec('x', { server: { image: 'neurallog/server:2.0' } });
     await h.reconcile();
@@ -798,24 +770,52 @@ describe('reconcile: other inputs', () => {
     assert.deepEqual(h.metrics.drift, []);
   });
 
-  it('still repairs an object the cache has not seen when the API server confirms it differs', async () => {
+  it('repairs an edit once the cache shows it, though it wrote that object moments before', async () => {
     const h = setup();
     await h.reconcile();
-    const stale = snapshotOf(observedCluster(h.server), 'x', 'x');
-    const dep = h.server.objects.get(`Deployment/${NS}/x-server`)!;
-    (dep.spec as { replicas: number }).replicas = 4;
-    const caught = h.build({
-      tenant: stale.tenant,
-      children: (id) => stale.children(id).filter((c) => c.kind !== 'Deployment'),
-      namespace: stale.namespace,
+    h.server.editByHand('Deployment', 'x-server', NS, (d) => {
+      (d.spec as { replicas: number }).replicas = 4;
     });
     h.reset();
-    await caught('x');
+    await h.reconcile();
     assert.deepEqual(
       h.server.writes.map((w) => `${w.verb} ${w.key}`),
       [`apply Deployment/${NS}/x-server`],
     );
     assert.deepEqual(h.metrics.drift, ['Deployment']);
     assert.equal((h.server.object('Deployment', 'x-server', NS)!.spec as { replicas: number }).replicas, 1);
+  });
+
+  it('takes a Secret that already exists and is its own as created (a 409 is not a failure)', async () => {
+    const h = setup();
+    await h.reconcile();
+    // A restart: nothing remembered, and a cache that does not show the Secret yet.
+    const stale = observedCluster(h.server);
+    const fresh = createReconciler({
+      tenants: stale,
+      home: h.server,
+      cluster: localCluster(
+        { ...stale, children: (id) => stale.children(id).filter((c) => c.kind !== 'Secret') },
+        h.server,
+      ),
+      events: h.events,
+      metrics: h.metrics,
+      auth: h.auth,
+      authUrl: AUTH_URL,
+      authDeregisterTimeoutMs: DEREGISTER_TIMEOUT_MS,
+      logger: silentLogger,
+      now: h.clock.now,
+      generatePassword: () => 'another-password',
+    });
+    const before = h.server.object('Secret', 'x-redis-auth', NS);
+    h.reset();
+    assert.deepEqual(await fresh('x'), { requeueAfterMs: DIAGNOSE_AFTER_MS });
+    assert.deepEqual(
+      h.server.writes.map((w) => `${w.verb} ${w.key}`),
+      [`create Secret/${NS}/x-redis-auth`],
+    );
+    assert.deepEqual(h.server.reads, [`get Secret/${NS}/x-redis-auth`], 'its metadata tells whose it is');
+    assert.deepEqual(h.events.events, [], 'no failure, no Created, no DriftCorrected');
+    assert.deepEqual(h.server.object('Secret', 'x-redis-auth', NS), before, 'the password is kept');
   });
 });

@@ -26,16 +26,29 @@ export interface Workload {
   status?: WorkloadStatus;
 }
 
+/** Why a component is not ready, when Kubernetes says (an unschedulable pod, a refused create, ...). */
+export interface ComponentCause {
+  reason: string;
+  message: string;
+}
+
 export interface StatusInput {
   tenant: ResolvedTenant;
   generation: number | undefined;
   previous: TenantStatus | undefined;
   deleting: boolean;
   namespace: NamespaceState;
+  /** What the namespace's own conditions say while it is terminating. */
+  namespaceDetail?: string;
   redis: Workload | undefined;
   server: Workload | undefined;
   storageChange?: { current: string; requested: string };
   quotaProblem?: string;
+  /** Desired objects whose name is taken by an object that is not this Tenant's. */
+  conflicts?: string[];
+  /** Writes that failed in this reconcile, each "<object>: <cause>". */
+  writeFailures?: string[];
+  causes?: { redis?: ComponentCause; server?: ComponentCause };
   auth: AuthState;
   now: Date;
 }
@@ -58,6 +71,18 @@ function workloadHealth(workload: Workload | undefined, desired: number): { heal
 }
 
 function componentStatus(
+  name: 'Redis' | 'Server',
+  workload: Workload | undefined,
+  desired: number,
+  previous: ComponentStatus | undefined,
+  cause: ComponentCause | undefined,
+): ComponentStatus {
+  const status = componentState(name, workload, desired, previous);
+  if (!cause || status.phase === 'Running' || status.phase === 'Disabled') return status;
+  return { ...status, message: `${status.message}: ${cause.message}` };
+}
+
+function componentState(
   name: 'Redis' | 'Server',
   workload: Workload | undefined,
   desired: number,
@@ -121,7 +146,7 @@ function namespaceCondition(state: NamespaceState, ns: string): ConditionSpec {
       return {
         status: 'False',
         reason: 'NamespaceTerminating',
-        message: `Namespace ${ns} is still being deleted`,
+        message: `Namespace ${ns} is still being deleted (left by an earlier Tenant of this id); the tenant is made once it is gone`,
       };
     case 'absent':
       return { status: 'False', reason: 'Pending', message: `Namespace ${ns} has not been created yet` };
@@ -183,33 +208,60 @@ function condition(type: ConditionType, spec: ConditionSpec, input: StatusInput)
   return nextCondition(before, type, spec, input.now, input.generation);
 }
 
-function componentCondition(c: ComponentStatus, name: string): ConditionSpec {
+function componentCondition(c: ComponentStatus, name: string, cause?: ComponentCause): ConditionSpec {
   if (c.phase === 'Disabled') return { status: 'True', reason: 'Disabled', message: c.message ?? '' };
   if (c.phase === 'Running') return { status: 'True', reason: `${name}Running`, message: c.message ?? '' };
-  return { status: 'False', reason: `${name}NotReady`, message: c.message ?? '' };
+  return { status: 'False', reason: cause?.reason ?? `${name}NotReady`, message: c.message ?? '' };
+}
+
+function withDetail(spec: ConditionSpec, detail: string | undefined): ConditionSpec {
+  return detail ? { ...spec, message: `${spec.message}: ${detail}` } : spec;
 }
 
 export function deriveStatus(input: StatusInput): TenantStatus {
   const t = input.tenant;
   const previous = input.previous;
-  const redis = componentStatus('Redis', input.redis, t.redis.replicas, previous?.redisStatus);
-  const server = componentStatus('Server', input.server, t.server.replicas, previous?.serverStatus);
+  const causes = input.causes ?? {};
+  const redis = componentStatus('Redis', input.redis, t.redis.replicas, previous?.redisStatus, causes.redis);
+  const server = componentStatus(
+    'Server',
+    input.server,
+    t.server.replicas,
+    previous?.serverStatus,
+    causes.server,
+  );
   const componentsUp = isUp(redis) && isUp(server);
+  const conflicts = input.conflicts ?? [];
+  const writeFailures = input.writeFailures ?? [];
 
   let phase: TenantPhase;
   if (input.deleting) phase = 'Terminating';
-  else if (input.namespace === 'conflict' || input.quotaProblem) phase = 'Failed';
+  else if (input.namespace === 'conflict' || input.quotaProblem || conflicts.length > 0) phase = 'Failed';
+  else if (input.namespace === 'terminating') phase = 'Pending';
   else if (input.namespace === 'absent' && !input.redis && !input.server) phase = 'Pending';
   else if (componentsUp) phase = 'Running';
   else if (redis.phase === 'Degraded' || server.phase === 'Degraded') phase = 'Degraded';
   else phase = 'Provisioning';
 
   const authOk = input.auth.state === 'registered' || input.auth.state === 'disabled';
+  const namespace = withDetail(namespaceCondition(input.namespace, t.namespace), input.namespaceDetail);
   let ready: ConditionSpec;
   if (input.deleting) ready = { status: 'False', reason: 'Terminating', message: 'Tenant is being deleted' };
-  else if (input.namespace === 'conflict') ready = { ...namespaceCondition('conflict', t.namespace) };
+  else if (input.namespace === 'conflict' || input.namespace === 'terminating') ready = namespace;
   else if (input.quotaProblem)
     ready = { status: 'False', reason: 'QuotaTooSmall', message: input.quotaProblem };
+  else if (conflicts.length > 0)
+    ready = {
+      status: 'False',
+      reason: 'ObjectConflict',
+      message: `${conflicts.join('; ')}. The operator does not change or delete objects that are not this Tenant's: delete or rename them`,
+    };
+  else if (writeFailures.length > 0)
+    ready = {
+      status: 'False',
+      reason: 'ApplyFailed',
+      message: `Could not write ${writeFailures.join('; ')}`,
+    };
   else if (phase !== 'Running') {
     const waiting = [redis, server].filter((c) => !isUp(c)).map((c) => c.message);
     ready = {
@@ -226,7 +278,7 @@ export function deriveStatus(input: StatusInput): TenantStatus {
         reason: 'StorageChangeNotApplied',
         message: `spec.redis.storage asks for ${input.storageChange.requested} but existing volume claims keep ${input.storageChange.current}: claim templates cannot be resized; the operator never deletes data. Resize the PersistentVolumeClaims yourself if the storage class allows expansion`,
       }
-    : componentCondition(redis, 'Redis');
+    : componentCondition(redis, 'Redis', causes.redis);
 
   const networkPolicy: ConditionSpec = t.networkPolicy.enabled
     ? { status: 'True', reason: 'PoliciesApplied', message: 'Network isolation is in place' }
@@ -238,9 +290,9 @@ export function deriveStatus(input: StatusInput): TenantStatus {
 
   const conditions = [
     condition('Ready', ready, input),
-    condition('NamespaceReady', namespaceCondition(input.namespace, t.namespace), input),
+    condition('NamespaceReady', namespace, input),
     condition('RedisReady', redisCondition, input),
-    condition('ServerReady', componentCondition(server, 'Server'), input),
+    condition('ServerReady', componentCondition(server, 'Server', causes.server), input),
     condition('NetworkPolicyReady', networkPolicy, input),
     condition('AuthRegistered', authCondition(input.auth), input),
   ];

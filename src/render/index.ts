@@ -4,6 +4,7 @@
  */
 import { type ResolvedTenant, resolveTenant } from '../api/resolve.ts';
 import type { Tenant } from '../api/tenant.ts';
+import { withDesiredHash } from './desired-hash.ts';
 import { renderLimitRange } from './limits.ts';
 import type { RenderedObject } from './meta.ts';
 import { renderNamespace } from './namespace.ts';
@@ -25,7 +26,7 @@ export interface RenderOptions {
 
 export function render(tenant: Tenant | ResolvedTenant, options: RenderOptions): RenderedObject[] {
   const t = 'apiVersion' in tenant ? resolveTenant(tenant) : tenant;
-  return [
+  const objects = [
     renderNamespace(t),
     renderResourceQuota(t),
     renderLimitRange(t),
@@ -34,4 +35,5 @@ export function render(tenant: Tenant | ResolvedTenant, options: RenderOptions):
     ...renderRedis(t, { redisPassword: options.redisPassword ?? REDIS_PASSWORD_PLACEHOLDER }),
     ...renderServer(t, { authUrl: options.authUrl }),
   ];
+  return objects.map(withDesiredHash);
 }

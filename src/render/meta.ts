@@ -13,6 +13,8 @@ export const LABEL_TENANT_ID = 'neurallog.io/tenant-id';
 export const LABEL_PLAN = 'neurallog.io/plan';
 export const ANNOTATION_BILLING_EMAIL = 'neurallog.io/billing-email';
 export const ANNOTATION_CONFIG_HASH = 'neurallog.io/config-hash';
+/** Hash of the object as rendered: a change of it (a field dropped from the spec, say) is applied. */
+export const ANNOTATION_DESIRED_HASH = 'neurallog.io/desired-hash';
 export const ANNOTATION_FORCE_RECONCILE = 'neurallog.io/force-reconcile';
 export const FINALIZER = 'neurallog.io/finalizer';
 

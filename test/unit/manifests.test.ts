@@ -19,6 +19,7 @@ import {
   CHILD_TYPES,
   EVENT_TYPE,
   LEASE_TYPE,
+  POD_TYPE,
   TENANT_TYPE,
   type ResourceType,
 } from '../../src/kube/resources.ts';
@@ -121,14 +122,17 @@ function operatorVerbs(): Map<string, Set<string>> {
   for (const type of CHILD_TYPES) {
     const verbs = ['list', 'watch', 'create', 'delete'];
     if (type.kind !== 'Secret') verbs.push('patch');
-    if (type.kind === 'Namespace') verbs.push('get');
+    // get: a namespace the cache does not hold; a Secret's metadata when a create finds it there.
+    if (type.kind === 'Namespace' || type.kind === 'Secret') verbs.push('get');
     add(`${groupOf(type)}/${type.plural}`, verbs);
   }
   const tenants = `${groupOf(TENANT_TYPE)}/${TENANT_TYPE.plural}`;
   add(tenants, ['get', 'list', 'watch', 'patch']);
   add(`${tenants}/status`, ['patch']);
   add(`${tenants}/finalizers`, ['update']);
-  add(`${groupOf(EVENT_TYPE)}/${EVENT_TYPE.plural}`, ['create', 'patch']);
+  // list: why a component is not ready (its pods; a StatefulSet's FailedCreate events).
+  add(`${groupOf(EVENT_TYPE)}/${EVENT_TYPE.plural}`, ['create', 'patch', 'list']);
+  add(`${groupOf(POD_TYPE)}/${POD_TYPE.plural}`, ['list']);
   return out;
 }
 
