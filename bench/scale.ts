@@ -241,7 +241,7 @@ async function main(): Promise<void> {
   const peer = await startAuthPeer({});
   const operatorArgs = ['--resync-period', RESYNC];
   const operator = await startOperator({
-    kubeconfigPath: cluster.kubeconfigPath,
+    cluster,
     authUrl: peer.url,
     name: `bench-scale-${N}`,
     args: operatorArgs,

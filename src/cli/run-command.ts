@@ -1,7 +1,7 @@
 /** `tenant-operator run`: the controller process (SPEC §7). */
 import { pino } from 'pino';
 import { resolveAuthUrl } from '../auth/index.ts';
-import { startManager } from '../operator/manager.ts';
+import { type RunningManager, startManager } from '../operator/manager.ts';
 import { installSignalHandlers } from '../runtime/signals.ts';
 import { parseDuration } from './duration.ts';
 
@@ -37,6 +37,15 @@ export async function runCommand(flags: RunFlags): Promise<number> {
     throw new FlagError(`--concurrency: must be a whole number of at least 1, got ${flags.concurrency}`);
   }
   const logger = pino({ level: flags.logLevel, base: { controller: 'tenant' } });
+  // Signals are handled from the first moment: a SIGTERM while the caches still sync is a clean stop.
+  const running: { manager?: RunningManager; stopRequested?: boolean } = {};
+  installSignalHandlers({
+    shutdown: async () => {
+      running.stopRequested = true;
+      await running.manager?.shutdown();
+    },
+    logger,
+  });
   const manager = await startManager({
     ...(flags.kubeconfig ? { kubeconfig: flags.kubeconfig } : {}),
     leaderElect: flags.leaderElect,
@@ -51,7 +60,8 @@ export async function runCommand(flags: RunFlags): Promise<number> {
     authDeregisterTimeoutMs: parseDuration('--auth-deregister-timeout', flags.authDeregisterTimeout),
     logger,
   });
-  installSignalHandlers({ shutdown: () => manager.shutdown(), logger });
+  running.manager = manager;
+  if (running.stopRequested) await manager.shutdown();
   const { exitCode } = await manager.done;
   // Lost leadership: leave now, with open watches and servers, so no second reconciler runs.
   if (exitCode !== 0) process.exit(exitCode);

@@ -144,9 +144,18 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
   const done = new Promise<{ exitCode: number }>((resolve) => (resolveDone = resolve));
 
   let controllerStarted = false;
+  let shuttingDown: Promise<void> | undefined;
   const startReconciling = async () => {
-    await caches.waitForSync();
-    if (controllerStarted) return;
+    try {
+      await caches.waitForSync();
+    } catch (error) {
+      // Stopped before the caches synced: a shutdown, not a failure.
+      if (shuttingDown) return;
+      logger.error({ err: error }, 'the watch caches stopped before they synced');
+      resolveDone({ exitCode: 1 });
+      return;
+    }
+    if (controllerStarted || shuttingDown) return;
     controllerStarted = true;
     for (const t of caches.tenants()) queue.add(t.metadata.name);
     controller.start();
@@ -180,7 +189,6 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
     void startReconciling();
   }
 
-  let shuttingDown: Promise<void> | undefined;
   async function shutdown(): Promise<void> {
     shuttingDown ??= (async () => {
       logger.info('shutting down: finishing reconciles in flight');

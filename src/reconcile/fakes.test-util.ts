@@ -6,7 +6,10 @@
  * - server-side apply that keeps list entries another manager added and prunes what the applier
  *   stopped sending (unless a create or update of its own still co-owns it), and a managedFields
  *   list with one entry per (manager, operation);
- * - 403 for every verb the shipped ClusterRole (config/rbac/role.yaml) does not grant;
+ * - 403 for every verb the shipped ClusterRole (config/rbac/role.yaml) does not grant — including
+ *   the list/watch of every cached kind, `update` on `tenants/finalizers` for children whose owner
+ *   reference blocks owner deletion (OwnerReferencesPermissionEnforcement), and a Role granting
+ *   more than the operator holds (RBAC escalation prevention);
  * - 409 for a create of what exists, a stale resourceVersion or a uid precondition; 422 for a
  *   Service with two ports of one name or a ClusterIP Service without ports; 404 for what is gone.
  * Its `observed` view reads the same store, so a second reconcile sees what the first one wrote.
@@ -26,7 +29,7 @@ import type {
   ObjectRef,
 } from '../kube/objects.ts';
 import { KubeApiError } from '../kube/rest.ts';
-import { objectKey, resourceType } from '../kube/resources.ts';
+import { CHILD_TYPES, objectKey, resourceType } from '../kube/resources.ts';
 import { FIELD_MANAGER, LABEL_MANAGED_BY, LABEL_TENANT, MANAGED_BY } from '../render/meta.ts';
 import type { AuthPort, ObservedCluster, ReconcilerMetrics, TenantCluster, TenantObject } from './ports.ts';
 
@@ -188,18 +191,22 @@ function apiError(method: string, key: string, status: number, reason: string, m
   });
 }
 
-interface RbacRule {
+export interface RbacRule {
   apiGroups: string[];
   resources: string[];
   verbs: string[];
 }
 
-/** The verbs the shipped ClusterRole grants, by `group/resource`. */
-function shippedGrants(): Map<string, Set<string>> {
+/** The rules of the shipped ClusterRole, config/rbac/role.yaml. */
+export function shippedRules(): RbacRule[] {
   const path = new URL('../../config/rbac/role.yaml', import.meta.url);
-  const role = parse(readFileSync(path, 'utf8')) as { rules: RbacRule[] };
+  return (parse(readFileSync(path, 'utf8')) as { rules: RbacRule[] }).rules;
+}
+
+/** The verbs `rules` grant, by `group/resource`. */
+export function grantsOf(rules: readonly RbacRule[]): Map<string, Set<string>> {
   const grants = new Map<string, Set<string>>();
-  for (const rule of role.rules)
+  for (const rule of rules)
     for (const group of rule.apiGroups)
       for (const resource of rule.resources) {
         const key = `${group}/${resource}`;
@@ -229,7 +236,7 @@ export class FakeApiServer implements KubeWriter {
   readonly reads: string[] = [];
   /** Requests refused with 403, as `verb group/resource`. */
   readonly forbidden: string[] = [];
-  #grants = shippedGrants();
+  #grants: Map<string, Set<string>>;
   /**
    * Called for every change of the store, as a watch would deliver it. Tests that play a cache
    * which has not caught up set `watchPaused`.
@@ -240,8 +247,9 @@ export class FakeApiServer implements KubeWriter {
   #uids = 0;
   #now: () => Date;
 
-  constructor(options: { now?: () => Date } = {}) {
+  constructor(options: { now?: () => Date; rules?: readonly RbacRule[] } = {}) {
     this.#now = options.now ?? (() => new Date('2030-01-01T00:00:00Z'));
+    this.#grants = grantsOf(options.rules ?? shippedRules());
   }
 
   get objects(): ReadonlyMap<string, KubeObject> {
@@ -261,7 +269,50 @@ export class FakeApiServer implements KubeWriter {
 
   #authorize(verb: string, kind: string, subresource?: string): void {
     const type = resourceType(kind);
-    const resource = `${groupOf(type.apiVersion)}/${type.plural}${subresource ? `/${subresource}` : ''}`;
+    this.#authorizeResource(
+      verb,
+      `${groupOf(type.apiVersion)}/${type.plural}${subresource ? `/${subresource}` : ''}`,
+    );
+  }
+
+  /** An Event write by the recorder: refused ones are recorded in `forbidden`, never thrown. */
+  authorizeEventWrite(verb: 'create' | 'patch'): void {
+    try {
+      this.#authorize(verb, 'Event');
+    } catch {
+      // The recorder only logs a refused event.
+    }
+  }
+
+  /** What the watch caches need before anything is reconciled. */
+  authorizeWatch(kind: string): void {
+    this.#authorize('list', kind);
+    this.#authorize('watch', kind);
+  }
+
+  /** The admission checks a write of `obj` meets besides its own verb. */
+  #admit(obj: KubeObject): void {
+    if ((obj.metadata.ownerReferences ?? []).some((o) => o.blockOwnerDeletion && o.kind === 'Tenant'))
+      this.#authorize('update', 'Tenant', 'finalizers');
+    if (obj.kind === 'Role') {
+      for (const rule of (obj.rules as RbacRule[] | undefined) ?? [])
+        for (const group of rule.apiGroups)
+          for (const resource of rule.resources)
+            for (const verb of rule.verbs) {
+              if (this.#grants.get(`${group}/${resource}`)?.has(verb)) continue;
+              this.forbidden.push(`escalate ${group}/${resource} ${verb}`);
+              throw apiError(
+                'PATCH',
+                objectKey(obj),
+                403,
+                'Forbidden',
+                `roles.rbac.authorization.k8s.io "${obj.metadata.name}" is forbidden: user is attempting to grant RBAC permissions not currently held: ${verb} ${group}/${resource}`,
+              );
+            }
+    }
+  }
+
+  #authorizeResource(verb: string, resource: string): void {
     if (this.#grants.get(resource)?.has(verb)) return;
     this.forbidden.push(`${verb} ${resource}`);
     throw apiError(
@@ -452,6 +503,7 @@ export class FakeApiServer implements KubeWriter {
     const key = objectKey(obj);
     this.writes.push({ verb: 'apply', key });
     this.#authorize('patch', obj.kind);
+    this.#admit(obj);
     const existing = this.stored.get(key);
     const applied = jsonCopy(obj);
     if (!existing) {
@@ -519,6 +571,7 @@ export class FakeApiServer implements KubeWriter {
     const key = objectKey(obj);
     this.writes.push({ verb: 'create', key });
     this.#authorize('create', obj.kind);
+    this.#admit(obj);
     if (this.stored.has(key)) {
       throw apiError('POST', key, 409, 'AlreadyExists', `${obj.kind} "${obj.metadata.name}" already exists`);
     }
@@ -650,6 +703,7 @@ export class FakeApiServer implements KubeWriter {
  */
 export function observedCluster(server: FakeApiServer): ObservedCluster {
   const managed = (obj: KubeObject) => obj.metadata.labels?.[LABEL_MANAGED_BY] === MANAGED_BY;
+  for (const kind of ['Tenant', ...CHILD_TYPES.map((t) => t.kind)]) server.authorizeWatch(kind);
   return {
     tenant(name) {
       return deepFreeze(server.tenant(name));
@@ -690,9 +744,22 @@ export interface RecordedEvent {
   message: string;
 }
 
+/**
+ * The event recorder's side of the API server: an Event is created, and a repeat of the same one
+ * patched (aggregated), each needing its verb — refused requests are recorded on the server but, as
+ * with the real recorder, never fail the caller.
+ */
 export class FakeEvents implements EventRecorder {
   readonly events: RecordedEvent[] = [];
+  readonly #server: FakeApiServer | undefined;
+  readonly #seen = new Set<string>();
+  constructor(server?: FakeApiServer) {
+    this.#server = server;
+  }
   async record(tenant: TenantRef, type: EventType, reason: string, message: string): Promise<void> {
+    const key = `${tenant.name}\u0000${type}\u0000${reason}\u0000${message}`;
+    this.#server?.authorizeEventWrite(this.#seen.has(key) ? 'patch' : 'create');
+    this.#seen.add(key);
     this.events.push({ tenant: tenant.name, type, reason, message });
   }
   withReason(reason: string): RecordedEvent[] {

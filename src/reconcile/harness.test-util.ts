@@ -11,6 +11,7 @@ import {
   FakeEvents,
   FakeMetrics,
   ManualClock,
+  type RbacRule,
   localCluster,
   observedCluster,
   silentLogger,
@@ -21,12 +22,15 @@ export const AUTH_URL = 'http://auth.neurallog-system.svc:3000';
 export const DEREGISTER_TIMEOUT_MS = 10 * 60_000;
 export const NS = 'tenant-x';
 
-export function setup(spec: Record<string, unknown> = {}, options: { name?: string; seed?: boolean } = {}) {
+export function setup(
+  spec: Record<string, unknown> = {},
+  options: { name?: string; seed?: boolean; rules?: readonly RbacRule[] } = {},
+) {
   const name = options.name ?? 'x';
   const clock = new ManualClock();
-  const server = new FakeApiServer({ now: clock.now });
+  const server = new FakeApiServer({ now: clock.now, ...(options.rules ? { rules: options.rules } : {}) });
   if (options.seed !== false) server.seedTenant({ metadata: { name }, spec });
-  const events = new FakeEvents();
+  const events = new FakeEvents(server);
   const auth = new FakeAuth();
   const metrics = new FakeMetrics();
   // One memory of recent writes across reconciles, as the operator process has.

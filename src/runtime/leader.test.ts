@@ -183,6 +183,33 @@ describe('LeaderElector', () => {
     await b.elector.release();
   });
 
+  it('counts a lease it observed from when the answer arrived, not from when it asked (as client-go)', async () => {
+    const w = world();
+    const a = w.candidate('a');
+    w.start(a);
+    await w.settle();
+    // The leader dies right after one renewal; the standby's first read of the lease takes 3 s.
+    a.client.fault = 'error';
+    const renewedAt = w.store.current?.record.renewTime ?? 0;
+    const b = w.candidate('b');
+    let slow = true;
+    const get = b.client.get.bind(b.client);
+    b.client.get = async (signal) => {
+      const answer = await get(signal);
+      if (slow) {
+        slow = false;
+        await new Promise<void>((resolve) => w.clock.setTimeout(resolve, 3_000));
+      }
+      return answer;
+    };
+    w.start(b);
+    await w.runFor(15_000 + 3_000 - 100 - (w.clock.now() - renewedAt));
+    assert.equal(b.elector.isLeader(), false, 'the lease runs 15 s from when its answer arrived');
+    await w.runFor(4_600); // to the expiry, plus at most one jittered retry
+    assert.equal(b.elector.isLeader(), true);
+    await b.elector.release();
+  });
+
   it("a standby takes a dead leader's lease the moment it expires, not a retry period later", async () => {
     const w = world();
     const a = w.candidate('a');

@@ -285,7 +285,9 @@ export class LeaderElector {
       }
     }
 
-    this.#observe(current, now);
+    // As client-go does: the lease was observed when the answer arrived, not when it was asked for
+    // (a slow GET must not shorten the lease another replica holds).
+    this.#observe(current, this.#clock.now());
     const holder = current.record.holderIdentity;
     const expiresAt = this.#observedAt + current.record.leaseDurationSeconds * 1000;
     if (holder !== '' && holder !== this.identity && expiresAt > now) {

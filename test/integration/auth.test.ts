@@ -33,7 +33,7 @@ describe('Auth service integration', { timeout: 900_000 }, () => {
     await writeFile(tokenFile, 'first-token\n');
     peer = await startAuthPeer({ requiredToken: 'first-token' });
     operator = await startOperator({
-      kubeconfigPath: cluster.kubeconfigPath,
+      cluster,
       authUrl: peer.url,
       name: 'auth',
       args: ['--auth-token-file', tokenFile, '--auth-deregister-timeout', `${DEREGISTER_TIMEOUT_S}s`],
@@ -88,7 +88,7 @@ describe('Auth service integration', { timeout: 900_000 }, () => {
     );
     await operator.stop();
     operator = await startOperator({
-      kubeconfigPath: cluster.kubeconfigPath,
+      cluster,
       authUrl: peer.url,
       name: 'auth-restarted',
       args: ['--auth-token-file', tokenFile, '--auth-deregister-timeout', `${DEREGISTER_TIMEOUT_S}s`],

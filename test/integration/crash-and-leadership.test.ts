@@ -5,6 +5,7 @@ import { type AuthPeer, startAuthPeer } from '../auth-peer/peer.ts';
 import { type TestCluster, uniqueName, useCluster } from '../cluster/fixture.ts';
 import { notYet, waitFor } from '../cluster/wait.ts';
 import { type OperatorProcess, metricValue, startOperator } from '../operator/harness.ts';
+import { OPERATOR_NAMESPACE } from '../operator/service-account.ts';
 import {
   type ObjectJson,
   applyTenant,
@@ -38,7 +39,7 @@ describe('operator faults', { timeout: 900_000 }, () => {
   });
 
   async function start(name: string, args: string[] = []): Promise<OperatorProcess> {
-    const op = await startOperator({ kubeconfigPath: cluster.kubeconfigPath, authUrl: peer.url, name, args });
+    const op = await startOperator({ cluster, authUrl: peer.url, name, args });
     operators.push(op);
     return op;
   }
@@ -110,7 +111,7 @@ describe('operator faults', { timeout: 900_000 }, () => {
     const args = [
       '--leader-elect',
       '--leader-election-namespace',
-      'default',
+      OPERATOR_NAMESPACE,
       '--leader-election-id',
       uniqueName('lease'),
     ];
@@ -143,7 +144,7 @@ describe('operator faults', { timeout: 900_000 }, () => {
     const args = [
       '--leader-elect',
       '--leader-election-namespace',
-      'default',
+      OPERATOR_NAMESPACE,
       '--leader-election-id',
       uniqueName('lease'),
     ];

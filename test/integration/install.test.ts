@@ -4,15 +4,15 @@
 // taking the CRD (and so every Tenant) with it.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { type AuthPeer, startAuthPeer } from '../auth-peer/peer.ts';
-import { binaries, clusterDir, repoRoot } from '../cluster/config.ts';
+import { binaries, repoRoot } from '../cluster/config.ts';
 import { type TestCluster, uniqueName, useCluster } from '../cluster/fixture.ts';
 import { notYet, waitFor } from '../cluster/wait.ts';
 import { type OperatorProcess, startOperator } from '../operator/harness.ts';
+import { operatorKubeconfig } from '../operator/service-account.ts';
 import { applyTenant, installCrd, waitForGone, waitForReady } from '../operator/tenants.ts';
 
 const run = promisify(execFile);
@@ -26,31 +26,6 @@ interface DeploymentJson {
 
 function available(d: DeploymentJson | undefined): boolean {
   return (d?.status?.conditions ?? []).some((c) => c.type === 'Available' && c.status === 'True');
-}
-
-/** A kubeconfig that authenticates as `serviceAccount` with a short-lived token (TokenRequest). */
-async function serviceAccountKubeconfig(
-  cluster: TestCluster,
-  namespace: string,
-  serviceAccount: string,
-): Promise<string> {
-  const token = (
-    await cluster.kubectlOk(['create', 'token', serviceAccount, '-n', namespace, '--duration=1h'])
-  ).stdout.trim();
-  const { state } = cluster.cluster;
-  const path = join(clusterDir(), `kubeconfig-${serviceAccount}-${process.pid}`);
-  const kubeconfig = {
-    apiVersion: 'v1',
-    kind: 'Config',
-    clusters: [
-      { name: 'local', cluster: { server: state.server, 'certificate-authority': state.tls.caCert } },
-    ],
-    users: [{ name: serviceAccount, user: { token } }],
-    contexts: [{ name: 'sa', context: { cluster: 'local', user: serviceAccount } }],
-    'current-context': 'sa',
-  };
-  await writeFile(path, JSON.stringify(kubeconfig), { mode: 0o600 });
-  return path;
 }
 
 describe('kustomize config/default on the API server', { timeout: 600_000 }, () => {
@@ -111,7 +86,7 @@ describe('kustomize config/default on the API server', { timeout: 600_000 }, () 
   });
 
   test('its RBAC is enough: the operator, as that ServiceAccount, runs a tenant to Ready and deletes it', async () => {
-    const kubeconfigPath = await serviceAccountKubeconfig(cluster, NAMESPACE, SERVICE_ACCOUNT);
+    const kubeconfigPath = await operatorKubeconfig(cluster);
     const whoami = await cluster.kubectlOk(['--kubeconfig', kubeconfigPath, 'auth', 'whoami', '-o', 'json']);
     assert.equal(
       (JSON.parse(whoami.stdout) as { status: { userInfo: { username: string } } }).status.userInfo.username,
@@ -119,7 +94,7 @@ describe('kustomize config/default on the API server', { timeout: 600_000 }, () 
     );
     peer = await startAuthPeer({});
     operator = await startOperator({
-      kubeconfigPath,
+      cluster,
       authUrl: peer.url,
       name: 'service-account',
       args: ['--leader-elect', '--leader-election-namespace', NAMESPACE],

@@ -21,7 +21,7 @@ export async function startEnvironment(
   await installCrd(cluster);
   const peer = await startAuthPeer(options.peer ?? {});
   const operator = await startOperator({
-    kubeconfigPath: cluster.kubeconfigPath,
+    cluster,
     authUrl: peer.url,
     name,
     ...(options.args ? { args: options.args } : {}),

@@ -1,12 +1,15 @@
 // Runs the real `tenant-operator run` as a child process against the test cluster, the way a
-// user would, with its logs kept in a file for the failure message.
+// user would: under a token of the ServiceAccount from config/rbac (never the admin certificate),
+// with its logs kept in a file for the failure message.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { clusterDir, repoRoot } from '../cluster/config.ts';
+import type { TestCluster } from '../cluster/fixture.ts';
 import { waitFor } from '../cluster/wait.ts';
+import { operatorKubeconfig } from './service-account.ts';
 
 export interface OperatorProcess {
   child: ChildProcess;
@@ -24,7 +27,7 @@ export interface OperatorProcess {
 }
 
 export interface OperatorOptions {
-  kubeconfigPath: string;
+  cluster: TestCluster;
   authUrl: string;
   args?: string[];
   name?: string;
@@ -46,6 +49,7 @@ const nodeBinary = join(repoRoot, 'node_modules', '.bin', 'node');
 let started = 0;
 
 export async function startOperator(options: OperatorOptions): Promise<OperatorProcess> {
+  const kubeconfigPath = await operatorKubeconfig(options.cluster);
   const metricsPort = await freePort();
   const probePort = await freePort();
   const logDir = join(clusterDir(), 'operator-logs');
@@ -58,7 +62,7 @@ export async function startOperator(options: OperatorOptions): Promise<OperatorP
       join(repoRoot, 'src', 'cli', 'main.ts'),
       'run',
       '--kubeconfig',
-      options.kubeconfigPath,
+      kubeconfigPath,
       '--auth-url',
       options.authUrl,
       '--metrics-bind-address',

@@ -66,7 +66,7 @@ describe(
       originalArgs = componentArgs(cluster.cluster, APISERVER);
       peer = await startAuthPeer({});
       operator = await startOperator({
-        kubeconfigPath: cluster.kubeconfigPath,
+        cluster,
         authUrl: peer.url,
         name: 'apiserver-faults',
       });

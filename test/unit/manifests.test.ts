@@ -127,7 +127,7 @@ function operatorVerbs(): Map<string, Set<string>> {
     add(`${groupOf(type)}/${type.plural}`, verbs);
   }
   const tenants = `${groupOf(TENANT_TYPE)}/${TENANT_TYPE.plural}`;
-  add(tenants, ['get', 'list', 'watch', 'patch']);
+  add(tenants, ['list', 'watch', 'patch']);
   add(`${tenants}/status`, ['patch']);
   add(`${tenants}/finalizers`, ['update']);
   // list: why a component is not ready (its pods; a StatefulSet's FailedCreate events).
