@@ -39,7 +39,10 @@ function gatedRest() {
   };
 }
 
-function recorderOn(rest: KubeRest, options: { maxPending?: number } = {}) {
+function recorderOn(
+  rest: KubeRest,
+  options: { maxPending?: number; concurrency?: number; onDropped?: (type: string) => void } = {},
+) {
   const lines: Array<{ msg?: string }> = [];
   const stream = new Writable({
     write(chunk: Buffer, _enc, done) {
@@ -84,19 +87,34 @@ describe('event recorder', () => {
     assert.equal(post?.body['reportingInstance'], 'test-instance');
   });
 
-  it('writes events in the order they were recorded, one at a time', async () => {
+  it('writes events in parallel, Warnings before Normal ones, oldest first', async () => {
     const api = gatedRest();
-    const { recorder } = recorderOn(api.rest);
+    const { recorder } = recorderOn(api.rest, { concurrency: 2 });
     for (const what of ['namespace', 'Redis Service', 'Server Deployment']) {
       await recorder.record(tenant, 'Normal', 'Created', `Created ${what}`);
     }
-    assert.equal(api.waiting.length, 1, 'one request at a time');
+    await recorder.record(tenant, 'Warning', 'QuotaTooSmall', 'too small');
+    assert.equal(api.waiting.length, 2, 'two requests at once');
     assert.equal(recorder.pending(), 2);
     api.openGate();
     await recorder.flush();
     assert.deepEqual(
       api.sent.map((s) => s.body['message']),
-      ['Created namespace', 'Created Redis Service', 'Created Server Deployment'],
+      ['Created namespace', 'Created Redis Service', 'too small', 'Created Server Deployment'],
+    );
+  });
+
+  it('never writes the same event twice at once, so a repeat is aggregated in order', async () => {
+    const api = gatedRest();
+    const { recorder } = recorderOn(api.rest, { concurrency: 4 });
+    await recorder.record(tenant, 'Warning', 'AuthServiceUnavailable', 'down');
+    await recorder.record(tenant, 'Warning', 'AuthServiceUnavailable', 'down');
+    assert.equal(api.waiting.length, 1, 'the repeat waits for the first');
+    api.openGate();
+    await recorder.flush();
+    assert.deepEqual(
+      api.sent.map((s) => s.method),
+      ['POST', 'PATCH'],
     );
   });
 
@@ -156,12 +174,21 @@ describe('event recorder', () => {
     );
   });
 
-  it('drops events beyond its bound instead of growing or blocking, and says so', async () => {
+  it('drops events beyond its bound instead of growing or blocking — Normal ones first — and counts them', async () => {
     const api = gatedRest();
-    const { recorder, lines } = recorderOn(api.rest, { maxPending: 2 });
+    const dropped: string[] = [];
+    const { recorder, lines } = recorderOn(api.rest, {
+      maxPending: 2,
+      concurrency: 1,
+      onDropped: (type) => dropped.push(type),
+    });
     for (let i = 0; i < 5; i++) await recorder.record(tenant, 'Normal', 'Created', `event ${i}`);
     // The first is in flight (not pending); two wait; two are dropped.
     assert.equal(recorder.pending(), 2);
+    assert.deepEqual(dropped, ['Normal', 'Normal']);
+    // A Warning takes the place of the oldest waiting Normal event.
+    await recorder.record(tenant, 'Warning', 'ApplyFailed', 'could not write');
+    assert.deepEqual(dropped, ['Normal', 'Normal', 'Normal']);
     assert.deepEqual(
       lines.map((l) => l.msg),
       ['event queue full; dropping events'],
@@ -170,7 +197,7 @@ describe('event recorder', () => {
     await recorder.flush();
     assert.deepEqual(
       api.sent.map((s) => s.body['message']),
-      ['event 0', 'event 1', 'event 2'],
+      ['event 0', 'could not write', 'event 2'],
     );
   });
 

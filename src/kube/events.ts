@@ -4,9 +4,12 @@
  * as client-go's recorder does, instead of a new object each time.
  *
  * Like client-go's broadcaster, recording never waits for the API server: `record` queues the
- * event and returns, and one sender writes them in order. A reconcile therefore costs no
- * round-trips for its events (on a first reconcile they are half of all requests). The queue is
- * bounded; when it is full new events are dropped with a warning, never blocking a reconcile.
+ * event and returns, and a few senders write them in parallel — Warnings before Normal events,
+ * each (tenant, type, reason, message) one at a time so that aggregation stays in order. A
+ * reconcile therefore costs no round-trips for its events. The queue is bounded: when it is full, a
+ * Warning takes the place of the oldest waiting Normal event; anything that cannot be kept is
+ * dropped, counted (`onDropped`, the `neurallog_operator_events_dropped_total` metric) and logged —
+ * never silently, and never blocking a reconcile.
  */
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -19,7 +22,8 @@ export const REPORTING_CONTROLLER = 'tenant-controller';
 export const EVENT_NAMESPACE = 'default';
 const AGGREGATION_WINDOW_MS = 10 * 60_000;
 const MAX_REMEMBERED = 4096;
-const DEFAULT_MAX_PENDING = 1000;
+const DEFAULT_MAX_PENDING = 10_000;
+const DEFAULT_CONCURRENCY = 4;
 const DEFAULT_FLUSH_TIMEOUT_MS = 5_000;
 
 export type EventType = 'Normal' | 'Warning';
@@ -60,16 +64,24 @@ export function createEventRecorder(options: {
   logger: Logger;
   instance: string;
   now?: () => Date;
-  /** Events that may wait to be written; more are dropped. Default 1000. */
+  /** Events that may wait to be written; more are dropped (Normal ones first). Default 10 000. */
   maxPending?: number;
+  /** Events written at once. Default 4. */
+  concurrency?: number;
+  /** Called for every event that could not be kept. */
+  onDropped?: (type: EventType) => void;
 }): QueuedEventRecorder {
   const { rest, logger, instance } = options;
   const now = options.now ?? (() => new Date());
   const maxPending = options.maxPending ?? DEFAULT_MAX_PENDING;
+  const concurrency = Math.max(1, options.concurrency ?? DEFAULT_CONCURRENCY);
   const seen = new Map<string, Remembered>();
-  const queue: PendingEvent[] = [];
-  let sending: Promise<void> | undefined;
+  const queues: Record<EventType, PendingEvent[]> = { Warning: [], Normal: [] };
+  /** Keys being written now: the same key is never written twice at once. */
+  const inFlight = new Set<string>();
+  let senders = 0;
   let dropped = 0;
+  const idle: Array<() => void> = [];
 
   function forgetOldest(): void {
     if (seen.size <= MAX_REMEMBERED) return;
@@ -105,8 +117,12 @@ export function createEventRecorder(options: {
     return { name, count: 1, firstTimestamp: timestamp, lastSeenMs: at.getTime() };
   }
 
-  async function write({ tenant, type, reason, message, at }: PendingEvent): Promise<void> {
-    const key = `${tenant.uid ?? tenant.name}\u0000${type}\u0000${reason}\u0000${message}`;
+  const keyOf = ({ tenant, type, reason, message }: PendingEvent) =>
+    `${tenant.uid ?? tenant.name}\u0000${type}\u0000${reason}\u0000${message}`;
+
+  async function write(event: PendingEvent): Promise<void> {
+    const { tenant, type, reason, message, at } = event;
+    const key = keyOf(event);
     const previous = seen.get(key);
     try {
       if (previous && at.getTime() - previous.lastSeenMs < AGGREGATION_WINDOW_MS) {
@@ -132,33 +148,79 @@ export function createEventRecorder(options: {
     }
   }
 
-  async function sendAll(): Promise<void> {
-    for (let next = queue.shift(); next; next = queue.shift()) await write(next);
-    sending = undefined;
+  const waiting = () => queues.Warning.length + queues.Normal.length;
+
+  /** The next event whose key is not being written: Warnings first, oldest first. */
+  function takeNext(): PendingEvent | undefined {
+    for (const queue of [queues.Warning, queues.Normal]) {
+      const i = queue.findIndex((e) => !inFlight.has(keyOf(e)));
+      if (i >= 0) return queue.splice(i, 1)[0];
+    }
+    return undefined;
+  }
+
+  async function sender(): Promise<void> {
+    for (let next = takeNext(); next; next = takeNext()) {
+      const key = keyOf(next);
+      inFlight.add(key);
+      try {
+        await write(next);
+      } finally {
+        inFlight.delete(key);
+      }
+    }
+    senders -= 1;
+    // A key that was in flight may have held back others: keep enough senders running.
+    startSenders();
+    if (senders === 0 && waiting() === 0) for (const resolve of idle.splice(0)) resolve();
+  }
+
+  function startSenders(): void {
+    while (senders < concurrency && takeable()) {
+      senders += 1;
+      void sender();
+    }
+  }
+
+  const takeable = () =>
+    queues.Warning.some((e) => !inFlight.has(keyOf(e))) || queues.Normal.some((e) => !inFlight.has(keyOf(e)));
+
+  function drop(event: Pick<PendingEvent, 'tenant' | 'type' | 'reason'>): void {
+    options.onDropped?.(event.type);
+    if (dropped++ % 100 === 0) {
+      logger.warn(
+        { tenant: event.tenant.name, type: event.type, reason: event.reason, dropped },
+        'event queue full; dropping events',
+      );
+    }
   }
 
   return {
     record(tenant, type, reason, message) {
-      if (queue.length >= maxPending) {
-        if (dropped++ % 100 === 0) {
-          logger.warn({ tenant: tenant.name, reason, dropped }, 'event queue full; dropping events');
+      const event: PendingEvent = { tenant, type, reason, message, at: now() };
+      if (waiting() >= maxPending) {
+        // A Warning is worth more than the oldest waiting Normal event.
+        const evicted = type === 'Warning' ? queues.Normal.shift() : undefined;
+        if (!evicted) {
+          drop(event);
+          return Promise.resolve();
         }
-        return Promise.resolve();
+        drop(evicted);
       }
-      queue.push({ tenant, type, reason, message, at: now() });
-      sending ??= sendAll();
+      queues[type].push(event);
+      startSenders();
       return Promise.resolve();
     },
     async flush(timeoutMs = DEFAULT_FLUSH_TIMEOUT_MS) {
-      if (!sending) return;
+      if (senders === 0 && waiting() === 0) return;
       let timer: NodeJS.Timeout | undefined;
       const expired = new Promise<void>((resolve) => {
         timer = setTimeout(resolve, timeoutMs);
         timer.unref();
       });
-      await Promise.race([sending, expired]);
+      await Promise.race([new Promise<void>((resolve) => idle.push(resolve)), expired]);
       clearTimeout(timer);
     },
-    pending: () => queue.length,
+    pending: waiting,
   };
 }

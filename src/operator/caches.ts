@@ -3,6 +3,7 @@
  * managed-by label, so memory holds only what this operator made. Child events queue their tenant.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
+import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
 import type { KubeObject } from '../kube/objects.ts';
 import { CHILD_TYPES, type ResourceType, TENANT_TYPE, collectionPath, objectKey } from '../kube/resources.ts';
@@ -10,13 +11,17 @@ import { KubeWatchSource } from '../kube/watch-source.ts';
 import { LABEL_MANAGED_BY, LABEL_TENANT, MANAGED_BY } from '../render/meta.ts';
 import type { ObservedCluster, TenantObject } from '../reconcile/ports.ts';
 import { Informer, type InformerHandlers } from '../runtime/informer.ts';
+import type { Priority } from '../runtime/queue.ts';
 import type { RecentWrites } from './recent-writes.ts';
 
 export interface CacheEvents {
-  /** A Tenant changed (or a child of it did): reconcile `name`. */
-  enqueue(tenantName: string): void;
-  /** A Tenant object was added, changed or removed (for the phase and plan gauges). */
-  tenantsChanged?(tenants: TenantObject[]): void;
+  /**
+   * Reconcile `name`: at `high` when work under way needs it (a child changed, a person changed the
+   * Tenant), `normal` for a new Tenant, `low` for the initial list and resyncs.
+   */
+  enqueue(tenantName: string, priority: Priority): void;
+  /** A Tenant object was added (`before` undefined), changed or removed (`after` undefined). */
+  tenantChanged?(before: TenantObject | undefined, after: TenantObject | undefined): void;
   /** A ResourceQuota of a tenant changed or went away. */
   quotaChanged?(tenantId: string, quota: KubeObject | undefined): void;
 }
@@ -46,6 +51,24 @@ function withType(type: ResourceType, obj: KubeObject): KubeObject {
   return { ...obj, kind: type.kind, apiVersion: type.apiVersion };
 }
 
+/**
+ * Whether a change of a Tenant calls for a reconcile. A change of its status alone does not: it is
+ * the echo of the operator's own status write (controller-runtime's generation-changed predicate,
+ * widened to what else the reconciler reads from the object itself).
+ */
+export function needsReconcile(old: TenantObject, next: TenantObject): boolean {
+  const a = old.metadata;
+  const b = next.metadata;
+  return (
+    a.generation !== b.generation ||
+    a.deletionTimestamp !== b.deletionTimestamp ||
+    !isDeepStrictEqual(a.finalizers ?? [], b.finalizers ?? []) ||
+    !isDeepStrictEqual(a.labels ?? {}, b.labels ?? {}) ||
+    !isDeepStrictEqual(a.annotations ?? {}, b.annotations ?? {}) ||
+    (a.generation === undefined && !isDeepStrictEqual(old.spec, next.spec))
+  );
+}
+
 function controllerTenant(obj: KubeObject): string | undefined {
   return obj.metadata.ownerReferences?.find((o) => o.controller && o.kind === 'Tenant')?.name;
 }
@@ -63,20 +86,20 @@ export function createOperatorCaches(options: CacheOptions): OperatorCaches {
     handlers: {
       onAdd: (t) => {
         recent?.observed(withType(TENANT_TYPE, t));
-        events.enqueue(t.metadata.name);
-        events.tenantsChanged?.(tenantInformer.list());
+        events.enqueue(t.metadata.name, tenantInformer.hasSynced() ? 'normal' : 'low');
+        events.tenantChanged?.(undefined, t);
       },
-      onUpdate: (_old, t) => {
+      onUpdate: (old, t) => {
         recent?.observed(withType(TENANT_TYPE, t));
-        events.enqueue(t.metadata.name);
-        events.tenantsChanged?.(tenantInformer.list());
+        if (needsReconcile(old, t)) events.enqueue(t.metadata.name, 'high');
+        events.tenantChanged?.(old, t);
       },
       onDelete: (t) => {
         recent?.observedDeleted(withType(TENANT_TYPE, t));
-        events.tenantsChanged?.(tenantInformer.list());
+        events.tenantChanged?.(t, undefined);
       },
       onResync: (t: TenantObject) => {
-        events.enqueue(t.metadata.name);
+        events.enqueue(t.metadata.name, 'low');
       },
     },
   });
@@ -106,7 +129,7 @@ export function createOperatorCaches(options: CacheOptions): OperatorCaches {
     }
   }
 
-  function childHandlers(type: ResourceType): InformerHandlers<KubeObject> {
+  function childHandlers(type: ResourceType, synced: () => boolean): InformerHandlers<KubeObject> {
     const changed = (obj: KubeObject, present: boolean) => {
       const typed = withType(type, obj);
       if (present) recent?.observed(typed);
@@ -117,7 +140,7 @@ export function createOperatorCaches(options: CacheOptions): OperatorCaches {
         if (id) events.quotaChanged?.(id, present ? typed : undefined);
       }
       const tenant = tenantNameFor(typed);
-      if (tenant) events.enqueue(tenant);
+      if (tenant) events.enqueue(tenant, synced() ? 'high' : 'low');
     };
     return {
       onAdd: (obj) => changed(obj, true),
@@ -126,20 +149,20 @@ export function createOperatorCaches(options: CacheOptions): OperatorCaches {
     };
   }
 
-  const childInformers = CHILD_TYPES.map(
-    (type) =>
-      new Informer<KubeObject>({
-        name: type.plural,
-        logger,
-        resyncPeriodMs: 0,
-        source: new KubeWatchSource<KubeObject>({
-          kubeConfig,
-          path: collectionPath(type),
-          labelSelector: managedSelector,
-        }),
-        handlers: childHandlers(type),
+  const childInformers = CHILD_TYPES.map((type) => {
+    const informer: Informer<KubeObject> = new Informer<KubeObject>({
+      name: type.plural,
+      logger,
+      resyncPeriodMs: 0,
+      source: new KubeWatchSource<KubeObject>({
+        kubeConfig,
+        path: collectionPath(type),
+        labelSelector: managedSelector,
       }),
-  );
+      handlers: childHandlers(type, () => informer.hasSynced()),
+    });
+    return informer;
+  });
   const namespaceInformer = childInformers[CHILD_TYPES.findIndex((t) => t.kind === 'Namespace')]!;
   const all = [tenantInformer as unknown as Informer<KubeObject>, ...childInformers];
 

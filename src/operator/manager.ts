@@ -46,6 +46,14 @@ export interface RunningManager {
 
 const FALLBACK_LEASE_NAMESPACE = 'neurallog-system';
 
+/** What the phase and plan gauges count of a Tenant. */
+function gaugeEntry(t: TenantObject): { phase: string | undefined; plan: string | undefined } {
+  return {
+    phase: t.metadata.deletionTimestamp ? 'Terminating' : t.status?.phase,
+    plan: (t.spec as { planId?: string } | undefined)?.planId ?? t.metadata.labels?.[LABEL_PLAN],
+  };
+}
+
 export async function startManager(options: ManagerOptions): Promise<RunningManager> {
   const { logger } = options;
   const kube = resolveKubeConfig(options.kubeconfig ? { kubeconfig: options.kubeconfig } : {});
@@ -57,7 +65,12 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
   const metrics = createOperatorMetrics();
   const rest = createKubeRest(kube.kubeConfig);
   const writer = createKubeWriter(rest);
-  const events = createEventRecorder({ rest, logger, instance: identity });
+  const events = createEventRecorder({
+    rest,
+    logger,
+    instance: identity,
+    onDropped: (type) => metrics.eventsDropped.inc({ type }),
+  });
   const auth = createAuthClient({
     baseUrl: options.authUrl,
     ...(options.authTokenFile ? { tokenSource: createFileTokenSource(options.authTokenFile) } : {}),
@@ -72,14 +85,9 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
     recent,
     resyncPeriodMs: options.resyncPeriodMs,
     events: {
-      enqueue: (name) => queue.add(name),
-      tenantsChanged: (tenants: TenantObject[]) =>
-        metrics.recordTenantSnapshot(
-          tenants.map((t) => ({
-            phase: t.metadata.deletionTimestamp ? 'Terminating' : t.status?.phase,
-            plan: (t.spec as { planId?: string } | undefined)?.planId ?? t.metadata.labels?.[LABEL_PLAN],
-          })),
-        ),
+      enqueue: (name, priority) => queue.add(name, priority),
+      tenantChanged: (before, after) =>
+        metrics.tenantChanged(before && gaugeEntry(before), after && gaugeEntry(after)),
       quotaChanged: (tenantId, quota) => {
         if (!quota) return metrics.removeTenantQuota(tenantId);
         const status = (quota.status ?? {}) as {
@@ -134,7 +142,7 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
   if (probe) servers.push(probe);
   const metricsServer = await startMetricsServer({
     address: options.metricsBindAddress,
-    registry: metrics.registry,
+    registry: metrics.exposition,
     logger,
   });
   if (metricsServer) servers.push(metricsServer);
@@ -157,7 +165,7 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
     }
     if (controllerStarted || shuttingDown) return;
     controllerStarted = true;
-    for (const t of caches.tenants()) queue.add(t.metadata.name);
+    for (const t of caches.tenants()) queue.add(t.metadata.name, 'low');
     controller.start();
     logger.info({ concurrency: options.concurrency }, 'reconciling tenants');
   };

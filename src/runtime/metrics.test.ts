@@ -22,7 +22,7 @@ describe('createOperatorMetrics', () => {
     m.setTenantQuota('acme', [{ resource: 'pods', used: 5, limit: 10 }]);
     m.observeAuthRequest('register', 'success', 0.05);
 
-    const text = await registry.metrics();
+    const text = await m.exposition.metrics();
     const expected: Array<[string, string, string[]]> = [
       ['neurallog_operator_tenants_created_total', 'counter', []],
       ['neurallog_operator_tenants_deleted_total', 'counter', []],
@@ -38,6 +38,7 @@ describe('createOperatorMetrics', () => {
       ['neurallog_operator_resource_quota_utilization', 'gauge', ['tenant', 'resource']],
       ['neurallog_operator_auth_requests_total', 'counter', ['operation', 'result']],
       ['neurallog_operator_auth_request_duration_seconds', 'histogram', ['operation']],
+      ['neurallog_operator_events_dropped_total', 'counter', ['type']],
     ];
     for (const [name, type, labels] of expected) {
       assert.match(text, new RegExp(`^# HELP ${name} \\S.*$`, 'm'), `${name} has help text`);
@@ -51,6 +52,8 @@ describe('createOperatorMetrics', () => {
     }
     assert.match(text, /^process_cpu_user_seconds_total /m);
     assert.match(text, /^nodejs_heap_size_total_bytes /m);
+    const families = [...text.matchAll(/^# TYPE (\S+) /gm)].map((x) => x[1]);
+    assert.deepEqual(m.names().sort(), families.sort(), 'names() lists every family served');
   });
 
   it('counts reconciles by result and errors separately', async () => {
@@ -112,39 +115,57 @@ describe('createOperatorMetrics', () => {
     assert.ok(!(await m.registry.metrics()).includes('phase="Weird"'));
   });
 
-  it('sets, replaces and removes a tenant’s quota series', async () => {
+  it('sets, replaces and removes a tenant’s quota series: cpu, memory, storage and pods', async () => {
     const m = createOperatorMetrics(new Registry(), { defaultMetrics: false });
     m.setTenantQuota('acme', [
       { resource: 'pods', used: 5, limit: 10 },
       { resource: 'requests.cpu', used: 0.5, limit: 2 },
-      { resource: 'services', used: 1, limit: 0 },
+      { resource: 'limits.cpu', used: 1, limit: 4 },
+      { resource: 'requests.storage', used: 1, limit: 0 },
     ]);
     m.setTenantQuota('other', [{ resource: 'pods', used: 1, limit: 10 }]);
-    let text = await m.registry.metrics();
+    let text = await m.exposition.metrics();
     assert.ok(text.includes('neurallog_operator_resource_quota_used{tenant="acme",resource="pods"} 5'));
     assert.ok(text.includes('neurallog_operator_resource_quota_limit{tenant="acme",resource="pods"} 10'));
     assert.ok(
       text.includes('neurallog_operator_resource_quota_utilization{tenant="acme",resource="pods"} 0.5'),
     );
     assert.ok(
-      text.includes(
-        'neurallog_operator_resource_quota_utilization{tenant="acme",resource="requests.cpu"} 0.25',
-      ),
+      text.includes('neurallog_operator_resource_quota_utilization{tenant="acme",resource="cpu"} 0.25'),
     );
+    assert.ok(!text.includes('limits.cpu'), 'only the four resources of the guide');
     assert.ok(
-      !text.includes('neurallog_operator_resource_quota_utilization{tenant="acme",resource="services"}'),
+      !text.includes('neurallog_operator_resource_quota_utilization{tenant="acme",resource="storage"}'),
       'no utilization for a zero limit',
     );
 
     m.setTenantQuota('acme', [{ resource: 'pods', used: 6, limit: 10 }]);
-    text = await m.registry.metrics();
-    assert.ok(!text.includes('resource="requests.cpu"'), 'resources no longer listed are removed');
+    text = await m.exposition.metrics();
+    assert.ok(!text.includes('tenant="acme",resource="cpu"'), 'resources no longer listed are removed');
     assert.ok(text.includes('neurallog_operator_resource_quota_used{tenant="acme",resource="pods"} 6'));
 
     m.removeTenantQuota('acme');
-    text = await m.registry.metrics();
+    text = await m.exposition.metrics();
     assert.ok(!text.includes('tenant="acme"'), 'deleted tenant leaves no series');
     assert.ok(text.includes('neurallog_operator_resource_quota_used{tenant="other",resource="pods"} 1'));
+  });
+
+  it('moves the phase and plan gauges one tenant at a time', async () => {
+    const m = createOperatorMetrics(new Registry(), { defaultMetrics: false });
+    m.tenantChanged(undefined, { phase: undefined, plan: 'enterprise' });
+    m.tenantChanged(undefined, { phase: 'Running', plan: undefined });
+    m.tenantChanged({ phase: undefined, plan: 'enterprise' }, { phase: 'Running', plan: 'enterprise' });
+    let text = await m.registry.metrics();
+    assert.ok(text.includes('neurallog_operator_tenants{phase="Running"} 2'));
+    assert.ok(text.includes('neurallog_operator_tenants{phase="Pending"} 0'));
+    assert.ok(text.includes('neurallog_operator_active_tenants{plan="enterprise"} 1'));
+    assert.ok(text.includes('neurallog_operator_active_tenants{plan="starter"} 1'));
+    m.tenantChanged({ phase: 'Running', plan: 'enterprise' }, { phase: 'Terminating', plan: 'enterprise' });
+    m.tenantChanged({ phase: 'Terminating', plan: 'enterprise' }, undefined);
+    text = await m.registry.metrics();
+    assert.ok(text.includes('neurallog_operator_tenants{phase="Running"} 1'));
+    assert.ok(text.includes('neurallog_operator_tenants{phase="Terminating"} 0'));
+    assert.ok(text.includes('neurallog_operator_active_tenants{plan="enterprise"} 0'));
   });
 
   it('refuses to register twice on one registry with a typed error', () => {

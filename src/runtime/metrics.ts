@@ -3,6 +3,7 @@
  * caller owns — never on prom-client's global default registry.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { QUOTA_METRICS, QuotaMetrics, type QuotaUsage } from './quota-metrics.ts';
 import { PLAN_IDS as PLANS } from '../api/spec.ts';
 import { TENANT_PHASES } from '../api/status.ts';
 
@@ -14,13 +15,12 @@ export const RECONCILE_RESULTS = ['success', 'error', 'requeue'] as const;
 
 export type ReconcileResultLabel = (typeof RECONCILE_RESULTS)[number];
 
-export interface QuotaResourceUsage {
-  /** ResourceQuota key, e.g. `requests.cpu`, `pods`. */
-  resource: string;
-  /** Current usage, in base units (cores, bytes, count). */
-  used: number;
-  /** Hard limit, in the same units. */
-  limit: number;
+export type QuotaResourceUsage = QuotaUsage;
+
+/** What the `/metrics` endpoint serves. */
+export interface MetricsExposition {
+  readonly contentType: string;
+  metrics(): Promise<string>;
 }
 
 /** What `recordTenantSnapshot` needs to know about one tenant. */
@@ -42,11 +42,14 @@ export interface OperatorMetrics {
   readonly tenants: Gauge<'phase'>;
   readonly driftCorrections: Counter<'kind'>;
   readonly workqueueDepth: Gauge;
-  readonly quotaUsed: Gauge<'tenant' | 'resource'>;
-  readonly quotaLimit: Gauge<'tenant' | 'resource'>;
-  readonly quotaUtilization: Gauge<'tenant' | 'resource'>;
+  readonly eventsDropped: Counter<'type'>;
   readonly authRequests: Counter<'operation' | 'result'>;
   readonly authRequestDuration: Histogram<'operation'>;
+
+  /** Everything the operator exposes: the registry and the per-tenant quota series. */
+  readonly exposition: MetricsExposition;
+  /** Names of every metric family the operator exposes (the Node.js process metrics included). */
+  names(): string[];
 
   /** Count one reconcile: result counter, duration histogram, and the error counter for `error`. */
   observeReconcile(result: ReconcileResultLabel, durationSeconds: number): void;
@@ -61,6 +64,11 @@ export interface OperatorMetrics {
    * deleted (every phase but `Terminating`).
    */
   recordTenantSnapshot(tenants: Iterable<TenantSnapshotEntry>): void;
+  /**
+   * One tenant appeared (`before` undefined), changed, or went away (`after` undefined): the
+   * gauges move by one, in constant time — not a recount over every tenant on every event.
+   */
+  tenantChanged(before: TenantSnapshotEntry | undefined, after: TenantSnapshotEntry | undefined): void;
   /**
    * Set the quota series of one tenant from its ResourceQuota; resources no
    * longer listed are removed. Utilization is used/limit (omitted when the
@@ -145,22 +153,10 @@ export function createOperatorMetrics(
         help: 'Tenants waiting in the work queue to be reconciled.',
         registers,
       }),
-      quotaUsed: new Gauge({
-        name: 'neurallog_operator_resource_quota_used',
-        help: "Usage of a tenant's ResourceQuota resource, in base units (cores, bytes, count).",
-        labelNames: ['tenant', 'resource'] as const,
-        registers,
-      }),
-      quotaLimit: new Gauge({
-        name: 'neurallog_operator_resource_quota_limit',
-        help: "Hard limit of a tenant's ResourceQuota resource, in base units (cores, bytes, count).",
-        labelNames: ['tenant', 'resource'] as const,
-        registers,
-      }),
-      quotaUtilization: new Gauge({
-        name: 'neurallog_operator_resource_quota_utilization',
-        help: "Used / limit of a tenant's ResourceQuota resource (0-1; above 1 only if a lowered quota is exceeded).",
-        labelNames: ['tenant', 'resource'] as const,
+      eventsDropped: new Counter({
+        name: 'neurallog_operator_events_dropped_total',
+        help: 'Events about Tenants that could not be kept in the bounded send queue, by type (Normal ones go first).',
+        labelNames: ['type'] as const,
         registers,
       }),
       authRequests: new Counter({
@@ -188,6 +184,7 @@ export function createOperatorMetrics(
   const h = handles;
 
   for (const result of RECONCILE_RESULTS) h.reconcileTotal.inc({ result }, 0);
+  for (const type of ['Normal', 'Warning']) h.eventsDropped.inc({ type }, 0);
 
   /** Reset a one-label gauge to exactly `known` (all reported, 0 if absent) plus any extra keys in `counts`. */
   const setFull = <L extends string>(
@@ -202,13 +199,13 @@ export function createOperatorMetrics(
     }
   };
 
-  const quotaResources = new Map<string, Set<string>>();
-  const removeQuotaSeries = (tenant: string, resource: string): void => {
-    const labels = { tenant, resource };
-    h.quotaUsed.remove(labels);
-    h.quotaLimit.remove(labels);
-    h.quotaUtilization.remove(labels);
-  };
+  const quota = new QuotaMetrics();
+  const phaseCounts: Record<string, number> = {};
+  const planCounts: Record<string, number> = {};
+  const phaseOf = (t: TenantSnapshotEntry) => t.phase || 'Pending';
+  const planOf = (t: TenantSnapshotEntry) => t.plan || 'starter';
+  const move = (counts: Record<string, number>, key: string, by: number): number =>
+    (counts[key] = (counts[key] ?? 0) + by);
 
   const metrics: OperatorMetrics = {
     registry,
@@ -229,37 +226,44 @@ export function createOperatorMetrics(
       setFull(h.activeTenants, 'plan', PLANS, countsByPlan);
     },
     recordTenantSnapshot(tenants) {
-      const phases: Record<string, number> = {};
-      const plans: Record<string, number> = {};
+      for (const counts of [phaseCounts, planCounts])
+        for (const key of Object.keys(counts)) delete counts[key];
       for (const t of tenants) {
-        const phase = t.phase || 'Pending';
-        phases[phase] = (phases[phase] ?? 0) + 1;
+        move(phaseCounts, phaseOf(t), 1);
+        if (phaseOf(t) !== 'Terminating') move(planCounts, planOf(t), 1);
+      }
+      metrics.setTenantPhases(phaseCounts);
+      metrics.setActiveTenants(planCounts);
+    },
+    tenantChanged(before, after) {
+      for (const [t, by] of [
+        [before, -1],
+        [after, 1],
+      ] as const) {
+        if (!t) continue;
+        const phase = phaseOf(t);
+        h.tenants.set({ phase }, move(phaseCounts, phase, by));
         if (phase !== 'Terminating') {
-          const plan = t.plan || 'starter';
-          plans[plan] = (plans[plan] ?? 0) + 1;
+          const plan = planOf(t);
+          h.activeTenants.set({ plan }, move(planCounts, plan, by));
         }
       }
-      metrics.setTenantPhases(phases);
-      metrics.setActiveTenants(plans);
     },
     setTenantQuota(tenant, usage) {
-      const previous = quotaResources.get(tenant) ?? new Set<string>();
-      const current = new Set<string>();
-      for (const { resource, used, limit } of usage) {
-        current.add(resource);
-        const labels = { tenant, resource };
-        h.quotaUsed.set(labels, used);
-        h.quotaLimit.set(labels, limit);
-        if (limit > 0) h.quotaUtilization.set(labels, used / limit);
-        else h.quotaUtilization.remove(labels);
-      }
-      for (const resource of previous) if (!current.has(resource)) removeQuotaSeries(tenant, resource);
-      if (current.size > 0) quotaResources.set(tenant, current);
-      else quotaResources.delete(tenant);
+      quota.set(tenant, usage);
     },
     removeTenantQuota(tenant) {
-      for (const resource of quotaResources.get(tenant) ?? []) removeQuotaSeries(tenant, resource);
-      quotaResources.delete(tenant);
+      quota.remove(tenant);
+    },
+    exposition: {
+      contentType: registry.contentType,
+      async metrics() {
+        return `${await registry.metrics()}\n${quota.text()}`;
+      },
+    },
+    names() {
+      const families = registry.getMetricsAsArray().map((m) => m.name);
+      return [...families, ...Object.values(QUOTA_METRICS).map((m) => m.name)];
     },
   };
   metrics.setTenantPhases({});

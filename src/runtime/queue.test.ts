@@ -77,6 +77,49 @@ describe('WorkQueue', () => {
     assert.deepEqual([await queue.get(), await queue.get(), await queue.get()], ['c', 'a', 'b']);
   });
 
+  it('hands out higher priorities first, FIFO within one', async () => {
+    const { queue } = newQueue();
+    queue.add('resync-1', 'low');
+    queue.add('new-1');
+    queue.add('child-1', 'high');
+    queue.add('new-2', 'normal');
+    queue.add('resync-2', 'low');
+    queue.add('child-2', 'high');
+    const order: string[] = [];
+    for (let i = 0; i < 6; i++) order.push((await queue.get())!);
+    assert.deepEqual(order, ['child-1', 'child-2', 'new-1', 'new-2', 'resync-1', 'resync-2']);
+  });
+
+  it('raises a waiting key to the higher priority, and never lowers it', async () => {
+    const { queue } = newQueue();
+    queue.add('a', 'low');
+    queue.add('b', 'normal');
+    queue.add('a', 'high');
+    queue.add('b', 'low');
+    assert.equal(queue.len(), 2, 'still each once');
+    assert.deepEqual([queue.lenAt('high'), queue.lenAt('normal'), queue.lenAt('low')], [1, 1, 0]);
+    assert.deepEqual([await queue.get(), await queue.get()], ['a', 'b']);
+  });
+
+  it('re-queues a key added while processing at the priority it was added with', async () => {
+    const { queue } = newQueue();
+    queue.add('a');
+    assert.equal(await queue.get(), 'a');
+    queue.add('b', 'normal');
+    queue.add('a', 'high');
+    queue.done('a');
+    assert.equal(await queue.get(), 'a', 'ahead of b');
+  });
+
+  it('releases a delayed key at the priority it was delayed with', async () => {
+    const { queue, clock } = newQueue();
+    queue.add('n', 'normal');
+    queue.addAfter('h', 100, 'high');
+    clock.advance(100);
+    assert.equal(await queue.get(), 'h');
+    assert.equal(await queue.get(), 'n');
+  });
+
   it('releases delayed keys in due-time order as the clock moves', async () => {
     const { queue, clock } = newQueue();
     queue.addAfter('late', 300);

@@ -12,6 +12,13 @@
  *   max of per-item 5 ms · 2^n backoff capped at 1000 s and a 10 qps /
  *   burst 100 token bucket); `forget` resets the per-item backoff.
  *
+ * Priorities, like controller-runtime's priority queue but with three levels: a key waits in the
+ * highest level it was added at, and keys of a higher level are handed out first (FIFO within a
+ * level). The operator puts what completes work already under way (a child of a tenant changed, a
+ * person changed a Tenant) above new tenants, and those above the initial list and resyncs — so in
+ * a burst of hundreds of new tenants, each tenant's status-completing reconcile does not wait for
+ * every other tenant's first one.
+ *
  * One deliberate difference from client-go: after `shutDown` the queue hands
  * out nothing more (`get` resolves `undefined` at once, queued keys are
  * dropped) — on SIGTERM the operator stops taking work and a new leader
@@ -32,10 +39,16 @@ export interface WorkQueueOptions<K> {
   onDepthChange?: (depth: number) => void;
 }
 
+/** `high`: work under way (a child changed, a spec changed); `normal`: new work; `low`: lists and resyncs. */
+export type Priority = 'high' | 'normal' | 'low';
+const LEVELS: readonly Priority[] = ['high', 'normal', 'low'];
+const RANK: Record<Priority, number> = { high: 0, normal: 1, low: 2 };
+
 interface Delayed<K> {
   key: K;
   readyAt: number;
   seq: number;
+  priority: Priority;
 }
 
 export class WorkQueue<K> {
@@ -43,10 +56,10 @@ export class WorkQueue<K> {
   #rateLimiter: RateLimiter<K>;
   #onDepthChange: ((depth: number) => void) | undefined;
 
-  /** Keys ready to be handed out, in FIFO order. Every key here is also dirty. */
-  #queue = new Set<K>();
-  /** Keys that need processing (queued, or re-added while processing). */
-  #dirty = new Set<K>();
+  /** Keys ready to be handed out, in FIFO order per priority. Every key here is also dirty. */
+  #queues: Record<Priority, Set<K>> = { high: new Set(), normal: new Set(), low: new Set() };
+  /** Keys that need processing (queued, or re-added while processing), with their priority. */
+  #dirty = new Map<K, Priority>();
   /** Keys handed out and not yet `done`. */
   #processing = new Set<K>();
   #getters: Array<(key: K | undefined) => void> = [];
@@ -68,26 +81,32 @@ export class WorkQueue<K> {
     this.#onDepthChange = options.onDepthChange;
   }
 
-  /** Queue `key` now (no-op if it is already queued, or after shutdown). */
-  add(key: K): void {
-    if (this.#shuttingDown || this.#dirty.has(key)) return;
-    this.#dirty.add(key);
+  /**
+   * Queue `key` now at `priority` (default `normal`). A key already queued stays queued once, at
+   * the higher of its priorities; nothing happens after shutdown.
+   */
+  add(key: K, priority: Priority = 'normal'): void {
+    if (this.#shuttingDown) return;
+    const known = this.#dirty.get(key);
+    if (known !== undefined && RANK[known] <= RANK[priority]) return;
+    this.#dirty.set(key, priority);
     if (this.#processing.has(key)) return;
-    this.#queue.add(key);
+    if (known !== undefined) this.#queues[known].delete(key);
+    this.#queues[priority].add(key);
     this.#dispatch();
   }
 
   /** Queue `key` after `delayMs`; if it is already waiting, the earlier time wins. */
-  addAfter(key: K, delayMs: number): void {
+  addAfter(key: K, delayMs: number, priority: Priority = 'normal'): void {
     if (this.#shuttingDown) return;
     if (!(delayMs > 0)) {
-      this.add(key);
+      this.add(key, priority);
       return;
     }
     const readyAt = this.#clock.now() + delayMs;
     const existing = this.#delayed.get(key);
     if (existing !== undefined && existing.readyAt <= readyAt) return;
-    const entry: Delayed<K> = { key, readyAt, seq: this.#seq++ };
+    const entry: Delayed<K> = { key, readyAt, seq: this.#seq++, priority };
     this.#delayed.set(key, entry);
     this.#heapPush(entry);
     this.#armTimer();
@@ -115,15 +134,16 @@ export class WorkQueue<K> {
    */
   get(): Promise<K | undefined> {
     if (this.#shuttingDown) return Promise.resolve(undefined);
-    if (this.#queue.size > 0) return Promise.resolve(this.#take());
+    if (this.len() > 0) return Promise.resolve(this.#take());
     return new Promise((resolve) => this.#getters.push(resolve));
   }
 
   /** Mark `key` as processed; if it was added meanwhile, it is queued again. */
   done(key: K): void {
     if (!this.#processing.delete(key)) return;
-    if (!this.#shuttingDown && this.#dirty.has(key)) {
-      this.#queue.add(key);
+    const priority = this.#dirty.get(key);
+    if (!this.#shuttingDown && priority !== undefined) {
+      this.#queues[priority].add(key);
       this.#dispatch();
     }
     if (this.#processing.size === 0 && this.#drainWaiters.length > 0) {
@@ -135,7 +155,12 @@ export class WorkQueue<K> {
 
   /** Keys ready to be handed out (not counting delayed or in-process keys). */
   len(): number {
-    return this.#queue.size;
+    return this.#queues.high.size + this.#queues.normal.size + this.#queues.low.size;
+  }
+
+  /** Keys ready to be handed out at `priority`. */
+  lenAt(priority: Priority): number {
+    return this.#queues[priority].size;
   }
 
   /** Keys waiting for their `addAfter`/`addRateLimited` delay. */
@@ -161,7 +186,7 @@ export class WorkQueue<K> {
     this.#timerDueAt = Infinity;
     this.#heap = [];
     this.#delayed.clear();
-    this.#queue.clear();
+    for (const level of LEVELS) this.#queues[level].clear();
     this.#dirty.clear();
     this.#emitDepth();
     const getters = this.#getters;
@@ -177,10 +202,12 @@ export class WorkQueue<K> {
   }
 
   #take(): K {
-    const first = this.#queue.values().next();
-    if (first.done === true) throw new Error('work queue invariant broken: take() on an empty queue');
+    const level = LEVELS.find((l) => this.#queues[l].size > 0);
+    const first = level === undefined ? undefined : this.#queues[level].values().next();
+    if (level === undefined || first === undefined || first.done === true)
+      throw new Error('work queue invariant broken: take() on an empty queue');
     const key = first.value;
-    this.#queue.delete(key);
+    this.#queues[level].delete(key);
     this.#dirty.delete(key);
     this.#processing.add(key);
     this.#emitDepth();
@@ -189,7 +216,7 @@ export class WorkQueue<K> {
 
   /** Hand ready keys to waiting getters, then report the depth. */
   #dispatch(): void {
-    while (this.#getters.length > 0 && this.#queue.size > 0) {
+    while (this.#getters.length > 0 && this.len() > 0) {
       const resolve = this.#getters.shift();
       resolve?.(this.#take());
     }
@@ -197,7 +224,7 @@ export class WorkQueue<K> {
   }
 
   #emitDepth(): void {
-    const depth = this.#queue.size;
+    const depth = this.len();
     if (depth === this.#lastDepth) return;
     this.#lastDepth = depth;
     this.#onDepthChange?.(depth);
@@ -229,7 +256,7 @@ export class WorkQueue<K> {
       if (top === undefined || top.readyAt > now) break;
       this.#heapPop();
       this.#delayed.delete(top.key);
-      this.add(top.key);
+      this.add(top.key, top.priority);
     }
     this.#armTimer();
   }

@@ -1,15 +1,36 @@
 // Command line for the local control plane:
 //   node test/cluster/cli.ts build    build the pinned binaries into the cache (once per version)
 //   node test/cluster/cli.ts up       start the cluster, or reuse the one running; prints KUBECONFIG
+//                                     [--nodes N] [--pods-per-node M] [--control-plane-qps Q]
 //   node test/cluster/cli.ts status   processes, memory, kubeconfig; exit 1 when not healthy
 //   node test/cluster/cli.ts env      shell exports: eval "$(node test/cluster/cli.ts env)"
 //   node test/cluster/cli.ts down     stop every process and remove the state dir
-import { currentCluster, down, ensureBuilt, envLines, status, up } from './cluster.ts';
+import { type UpOptions, currentCluster, down, ensureBuilt, envLines, status, up } from './cluster.ts';
 
-const usage = 'usage: node test/cluster/cli.ts build|up|down|status|env';
+const usage =
+  'usage: node test/cluster/cli.ts build|up [--nodes N] [--pods-per-node M] [--control-plane-qps Q]|down|status|env';
 
 function mib(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
+}
+
+/** `--nodes N --pods-per-node M --control-plane-qps Q`, each a whole number ≥ 1. */
+function upOptions(args: string[]): UpOptions {
+  const flags: Record<string, keyof UpOptions> = {
+    '--nodes': 'nodes',
+    '--pods-per-node': 'podsPerNode',
+    '--control-plane-qps': 'controlPlaneQps',
+  };
+  const options: UpOptions = {};
+  for (let i = 0; i < args.length; i += 2) {
+    const key = flags[args[i] ?? ''];
+    const value = Number(args[i + 1]);
+    if (!key) throw new Error(`unknown option ${args[i]}; ${usage}`);
+    if (!Number.isInteger(value) || value < 1)
+      throw new Error(`${args[i]} needs a whole number of at least 1`);
+    (options as Record<string, number>)[key] = value;
+  }
+  return options;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -21,7 +42,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'up': {
-      const cluster = await up();
+      const cluster = await up(upOptions(argv.slice(1)));
       process.stdout.write(`${cluster.kubeconfigPath}\n`);
       return 0;
     }

@@ -42,6 +42,7 @@ export const SERVICE_IP = '10.96.0.1';
 export const POD_CIDR = '10.244.0.0/16';
 export const KWOK_NODE_ANNOTATION = 'kwok.x-k8s.io/node';
 export const DEFAULT_STORAGE_CLASS = 'kwok-volume';
+export const DEFAULT_PODS_PER_NODE = 110;
 
 export interface ClusterState {
   /** Bumped when the shape changes; an older cluster is then replaced by `up`. */
@@ -62,6 +63,10 @@ export interface ClusterState {
   /** kube-apiserver audit log (JSON lines, Metadata level; see auditPolicy). */
   auditLogPath: string;
   nodes: string[];
+  /** Pods each fake node takes (its allocatable `pods`). */
+  podsPerNode?: number;
+  /** `--kube-api-qps` of the controller manager and the scheduler (their burst is twice that). */
+  controlPlaneQps?: number;
   processes: ProcessRecord[];
   createdAt: string;
   readyAt?: string;
@@ -124,6 +129,14 @@ export interface UpOptions {
   stateDir?: string;
   /** Number of fake (kwok) nodes. Default 3. */
   nodes?: number;
+  /** Pods each fake node takes. Default 110 (the kubelet's default). */
+  podsPerNode?: number;
+  /**
+   * Requests per second the controller manager and the scheduler may send (`--kube-api-qps`,
+   * burst twice that). Default: Kubernetes' own (20 and 50). A benchmark of thousands of tenants
+   * raises it, as a production control plane of that size would.
+   */
+  controlPlaneQps?: number;
   /** Deadline for each readiness phase. Default 120 s. */
   timeoutMs?: number;
   log?: Logger;
@@ -143,6 +156,11 @@ export async function up(options: UpOptions = {}): Promise<Cluster> {
       log(
         `running cluster has ${JSON.stringify(existing.state.versions)}, versions.env wants ` +
           `${JSON.stringify(wanted)}; replacing it`,
+      );
+    } else if (existing && shapeDiffers(existing.state, options)) {
+      log(
+        `running cluster has ${existing.state.nodes.length} nodes of ${existing.state.podsPerNode ?? DEFAULT_PODS_PER_NODE} pods ` +
+          `(control plane qps ${existing.state.controlPlaneQps ?? 'default'}); other options were asked for, replacing it`,
       );
     } else if (existing) {
       log(`reusing running cluster; KUBECONFIG=${existing.kubeconfigPath}`);
@@ -371,6 +389,8 @@ async function start(stateDir: string, bins: Binaries, options: UpOptions, log: 
     tls: { caCert: certs.caCert, adminCert: certs.admin.cert, adminKey: certs.admin.key },
     auditLogPath: join(logs, 'audit.log'),
     nodes: Array.from({ length: nodeCount }, (_, i) => `kwok-node-${i}`),
+    podsPerNode: options.podsPerNode ?? DEFAULT_PODS_PER_NODE,
+    ...(options.controlPlaneQps ? { controlPlaneQps: options.controlPlaneQps } : {}),
     processes: [],
     createdAt: new Date(t0).toISOString(),
   };
@@ -424,21 +444,20 @@ async function start(stateDir: string, bins: Binaries, options: UpOptions, log: 
   log(`kube-apiserver ${versions.kubernetes} ready at ${server} (${ms(t0)})`);
 
   // controllers, scheduler, kwok ----------------------------------------------
-  const kcm = await launch(
-    'kube-controller-manager',
-    bins.kubeControllerManager,
-    controllerManagerArgs(stateDir, certs, kcmKubeconfig, controllerManager),
-  );
-  const sched = await launch(
-    'kube-scheduler',
-    bins.kubeScheduler,
-    schedulerArgs(stateDir, certs, schedulerKubeconfig, scheduler),
-  );
+  const kcm = await launch('kube-controller-manager', bins.kubeControllerManager, [
+    ...controllerManagerArgs(stateDir, certs, kcmKubeconfig, controllerManager),
+    ...qpsArgs(options.controlPlaneQps),
+  ]);
+  const sched = await launch('kube-scheduler', bins.kubeScheduler, [
+    ...schedulerArgs(stateDir, certs, schedulerKubeconfig, scheduler),
+    ...qpsArgs(options.controlPlaneQps),
+  ]);
   const kwok = await launch('kwok', bins.kwok, kwokArgs(certs, kubeconfigPath, kwokPort, bins));
 
   const api = createApiClient({ server, tls });
   await applyStorageClass(bins, kubeconfigPath);
-  for (const name of state.nodes) await createIfMissing(api, '/api/v1/nodes', fakeNode(name));
+  for (const name of state.nodes)
+    await createIfMissing(api, '/api/v1/nodes', fakeNode(name, state.podsPerNode ?? DEFAULT_PODS_PER_NODE));
   log(`default StorageClass ${DEFAULT_STORAGE_CLASS} and ${nodeCount} kwok nodes created (${ms(t0)})`);
 
   const componentHealthy =
@@ -643,8 +662,22 @@ function kwokArgs(certs: Certificates, kubeconfig: string, port: number, bins: B
   ];
 }
 
-function fakeNode(name: string): unknown {
-  const resources = { cpu: '32', memory: '256Gi', pods: '110', 'ephemeral-storage': '1Ti' };
+/** Options given explicitly that the running cluster does not have. */
+function shapeDiffers(state: ClusterState, options: UpOptions): boolean {
+  return (
+    (options.nodes !== undefined && options.nodes !== state.nodes.length) ||
+    (options.podsPerNode !== undefined &&
+      options.podsPerNode !== (state.podsPerNode ?? DEFAULT_PODS_PER_NODE)) ||
+    (options.controlPlaneQps !== undefined && options.controlPlaneQps !== state.controlPlaneQps)
+  );
+}
+
+function qpsArgs(qps: number | undefined): string[] {
+  return qps ? [`--kube-api-qps=${qps}`, `--kube-api-burst=${qps * 2}`] : [];
+}
+
+function fakeNode(name: string, pods: number): unknown {
+  const resources = { cpu: '32', memory: '256Gi', pods: String(pods), 'ephemeral-storage': '1Ti' };
   return {
     apiVersion: 'v1',
     kind: 'Node',
