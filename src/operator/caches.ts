@@ -13,6 +13,7 @@ import type { ObservedCluster, TenantObject } from '../reconcile/ports.ts';
 import { Informer, type InformerHandlers } from '../runtime/informer.ts';
 import type { Priority } from '../runtime/queue.ts';
 import type { RecentWrites } from './recent-writes.ts';
+import { StringPool } from './string-pool.ts';
 
 export interface CacheEvents {
   /**
@@ -76,11 +77,15 @@ function controllerTenant(obj: KubeObject): string | undefined {
 export function createOperatorCaches(options: CacheOptions): OperatorCaches {
   const { kubeConfig, logger, events, recent } = options;
   const byTenantId = new Map<string, Map<string, KubeObject>>();
+  // One pool for every cache: tenants' objects repeat each other's strings (see string-pool.ts).
+  const strings = new StringPool();
+  const share = <T>(obj: T): T => strings.share(obj);
   const managedSelector = `${LABEL_MANAGED_BY}=${MANAGED_BY}`;
 
   const tenantInformer: Informer<TenantObject> = new Informer<TenantObject>({
     name: 'tenants',
     logger,
+    transform: share,
     resyncPeriodMs: options.resyncPeriodMs,
     source: new KubeWatchSource<TenantObject>({ kubeConfig, path: collectionPath(TENANT_TYPE) }),
     handlers: {
@@ -154,6 +159,7 @@ export function createOperatorCaches(options: CacheOptions): OperatorCaches {
       name: type.plural,
       logger,
       resyncPeriodMs: 0,
+      transform: share,
       source: new KubeWatchSource<KubeObject>({
         kubeConfig,
         path: collectionPath(type),

@@ -77,6 +77,11 @@ export interface InformerOptions<T> {
   listTimeoutMs?: number;
   /** Retry pacing; the clock defaults to `clock`. */
   backoff?: Omit<BackoffOptions, 'clock'>;
+  /**
+   * Applied to every object before it is stored (after `managedFields` are dropped), e.g. to share
+   * strings between cached objects. It may change the object in place: it is the cache's own copy.
+   */
+  transform?: (obj: T) => T;
 }
 
 export interface InformerStats {
@@ -139,6 +144,7 @@ export class Informer<T extends InformerObject> {
   readonly #relistAfterWatchFailures: number;
   readonly #listTimeoutMs: number;
   readonly #backoff: Backoff;
+  readonly #transform: (obj: T) => T;
 
   #store = new Map<string, T>();
   #lastResourceVersion: string | undefined;
@@ -170,6 +176,7 @@ export class Informer<T extends InformerObject> {
     this.#relistAfterWatchFailures = Math.max(1, options.relistAfterWatchFailures ?? 5);
     this.#listTimeoutMs = options.listTimeoutMs ?? 120_000;
     this.#backoff = new Backoff({ ...options.backoff, clock: this.#clock });
+    this.#transform = options.transform ?? ((obj) => obj);
   }
 
   /** Begin listing and watching in the background. Calling it twice does nothing more. */
@@ -352,7 +359,7 @@ export class Informer<T extends InformerObject> {
     if (result === undefined) return;
     const fresh = new Map<string, T>();
     for (const item of result.items) {
-      const trimmed = trimManagedFields(item);
+      const trimmed = this.#transform(trimManagedFields(item));
       const name = trimmed.metadata?.name;
       if (!name) {
         this.#log.error(
@@ -441,7 +448,7 @@ export class Informer<T extends InformerObject> {
       return;
     }
     this.#stats.events++;
-    const trimmed = trimManagedFields(obj);
+    const trimmed = this.#transform(trimManagedFields(obj));
     let key: string;
     try {
       key = objectKey(trimmed);
