@@ -802,12 +802,12 @@ export function componentArgs(cluster: Pick<Cluster, 'stateDir'>, name: string):
 export async function stopComponent(
   cluster: Pick<Cluster, 'stateDir'>,
   name: string,
-  options: { graceMs?: number } = {},
+  options: { graceMs?: number; kill?: boolean } = {},
 ): Promise<void> {
   const state = readState(cluster.stateDir);
   const record = state?.processes.find((p) => p.name === name);
   if (!state || !record) throw new Error(`no component "${name}" recorded in ${cluster.stateDir}`);
-  await stopGroup(record, options.graceMs);
+  await stopGroup(record, options.graceMs, options.kill);
 }
 
 /**

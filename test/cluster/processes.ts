@@ -118,12 +118,24 @@ function signalGroup(pgid: number, signal: NodeJS.Signals): void {
   }
 }
 
-/** SIGTERM the process group, then SIGKILL whatever is left after `graceMs`. */
-export async function stopGroup(record: ProcessRecord, graceMs = 10_000): Promise<void> {
+/**
+ * SIGTERM the process group, then SIGKILL whatever is left after `graceMs`; with `kill`, SIGKILL
+ * at once (a crash: no chance to flush or shut down).
+ */
+export async function stopGroup(record: ProcessRecord, graceMs = 10_000, kill = false): Promise<void> {
   if (!groupAlive(record.pgid)) return;
   // Only signal a group whose leader is still ours, or whose leader is gone
   // (then the group id cannot have been reused by an unrelated leader).
   if (!isRunning(record) && leaderExists(record.pid)) return;
+  if (kill) {
+    signalGroup(record.pgid, 'SIGKILL');
+    await waitFor(() => !groupAlive(record.pgid), {
+      timeoutMs: 5_000,
+      intervalMs: 50,
+      description: `${record.name} (pgid ${record.pgid}) to exit after SIGKILL`,
+    });
+    return;
+  }
   signalGroup(record.pgid, 'SIGTERM');
   try {
     await waitFor(() => !groupAlive(record.pgid), {

@@ -3,12 +3,12 @@
 // with its logs kept in a file for the failure message.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { clusterDir, repoRoot } from '../cluster/config.ts';
 import type { TestCluster } from '../cluster/fixture.ts';
-import { waitFor } from '../cluster/wait.ts';
+import { notYet, waitFor } from '../cluster/wait.ts';
 import { operatorKubeconfig } from './service-account.ts';
 
 export interface OperatorProcess {
@@ -24,11 +24,15 @@ export interface OperatorProcess {
   kill(): Promise<number | string>;
   logs(): Promise<string>;
   metrics(): Promise<string>;
+  /** A heap snapshot of the process (needs `heapSnapshotDir`): its path, once fully written. */
+  heapSnapshot(): Promise<string>;
 }
 
 export interface OperatorOptions {
   cluster: TestCluster;
   authUrl: string;
+  /** Write a V8 heap snapshot into this directory on SIGUSR2 (see `heapSnapshot`). */
+  heapSnapshotDir?: string;
   args?: string[];
   name?: string;
 }
@@ -73,7 +77,15 @@ export async function startOperator(options: OperatorOptions): Promise<OperatorP
       'debug',
       ...(options.args ?? []),
     ],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, AUTH_SERVICE_URL: '' } },
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        ...process.env,
+        AUTH_SERVICE_URL: '',
+        ...(options.heapSnapshotDir ? { NODE_OPTIONS: '--heapsnapshot-signal=SIGUSR2' } : {}),
+      },
+      ...(options.heapSnapshotDir ? { cwd: options.heapSnapshotDir } : {}),
+    },
   );
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
@@ -97,6 +109,27 @@ export async function startOperator(options: OperatorOptions): Promise<OperatorP
       return exited;
     },
     logs: () => readFile(logFile, 'utf8'),
+    async heapSnapshot() {
+      const dir = options.heapSnapshotDir;
+      if (!dir) throw new Error('start the operator with heapSnapshotDir to take heap snapshots');
+      const before = new Set(await readdir(dir));
+      child.kill('SIGUSR2');
+      // Written by the process itself; complete once its size stops changing and it ends the JSON.
+      return waitFor(
+        async () => {
+          const made = (await readdir(dir)).find((f) => f.endsWith('.heapsnapshot') && !before.has(f));
+          if (!made) return notYet('no snapshot yet');
+          const path = join(dir, made);
+          const first = (await stat(path)).size;
+          await new Promise((resolve) => setTimeout(resolve, 200));
+          const second = (await stat(path)).size;
+          if (first !== second || first === 0) return notYet(`still writing (${second} bytes)`);
+          const tail = (await readFile(path)).subarray(-8).toString('utf8');
+          return tail.trimEnd().endsWith('}') ? path : notYet('not closed yet');
+        },
+        { timeoutMs: 120_000, intervalMs: 300, description: `a heap snapshot of the operator in ${dir}` },
+      );
+    },
     async metrics() {
       const response = await fetch(metricsUrl);
       return response.text();

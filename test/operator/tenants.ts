@@ -1,6 +1,5 @@
 // Helpers for tests that drive Tenants through a running operator.
 import { join } from 'node:path';
-import { stringify } from 'yaml';
 import { repoRoot } from '../cluster/config.ts';
 import type { TestCluster } from '../cluster/fixture.ts';
 import { notYet, waitFor } from '../cluster/wait.ts';
@@ -37,8 +36,12 @@ export async function installCrd(cluster: TestCluster): Promise<void> {
   ]);
 }
 
+/**
+ * A Tenant manifest for `kubectl apply -f -`, written as JSON (valid YAML): kubectl reads YAML 1.1,
+ * where an unquoted `on`, `y` or `no` is a boolean, and a YAML 1.2 writer leaves them unquoted.
+ */
 export function tenantManifest(name: string, spec: Record<string, unknown> = {}): string {
-  return stringify({ apiVersion: 'neurallog.io/v1', kind: 'Tenant', metadata: { name }, spec });
+  return `${JSON.stringify({ apiVersion: 'neurallog.io/v1', kind: 'Tenant', metadata: { name }, spec })}\n`;
 }
 
 export async function applyTenant(cluster: TestCluster, name: string, spec: Record<string, unknown> = {}) {
