@@ -44,6 +44,8 @@ export interface CacheOptions {
   resyncPeriodMs: number;
   /** Told of every object the watches deliver, so it forgets writes they confirm. */
   recent?: RecentWrites;
+  /** Sent with every list and watch. */
+  userAgent?: string;
 }
 
 /** List items come without kind/apiVersion; the cache restores them so objects are self-describing. */
@@ -87,7 +89,11 @@ export function createOperatorCaches(options: CacheOptions): OperatorCaches {
     logger,
     transform: share,
     resyncPeriodMs: options.resyncPeriodMs,
-    source: new KubeWatchSource<TenantObject>({ kubeConfig, path: collectionPath(TENANT_TYPE) }),
+    source: new KubeWatchSource<TenantObject>({
+      kubeConfig,
+      path: collectionPath(TENANT_TYPE),
+      ...(options.userAgent ? { userAgent: options.userAgent } : {}),
+    }),
     handlers: {
       onAdd: (t) => {
         recent?.observed(withType(TENANT_TYPE, t));
@@ -164,6 +170,7 @@ export function createOperatorCaches(options: CacheOptions): OperatorCaches {
         kubeConfig,
         path: collectionPath(type),
         labelSelector: managedSelector,
+        ...(options.userAgent ? { userAgent: options.userAgent } : {}),
       }),
       handlers: childHandlers(type, () => informer.hasSynced()),
     });

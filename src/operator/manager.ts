@@ -21,6 +21,7 @@ import { WorkQueue } from '../runtime/queue.ts';
 import { createOperatorCaches } from './caches.ts';
 import { createRecentWrites, withRecentWrites } from './recent-writes.ts';
 import { LABEL_PLAN } from '../render/meta.ts';
+import { OPERATOR_VERSION } from './version.ts';
 
 export interface ManagerOptions {
   kubeconfig?: string;
@@ -46,6 +47,11 @@ export interface RunningManager {
 
 const FALLBACK_LEASE_NAMESPACE = 'neurallog-system';
 
+/** `tenant-operator/<version> (<identity>)`. */
+export function operatorUserAgent(identity: string): string {
+  return `tenant-operator/${OPERATOR_VERSION} (${identity})`;
+}
+
 /** What the phase and plan gauges count of a Tenant. */
 function gaugeEntry(t: TenantObject): { phase: string | undefined; plan: string | undefined } {
   return {
@@ -62,8 +68,11 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
     'using Kubernetes API server',
   );
   const identity = defaultLeaderIdentity();
+  // Every request names the process that sent it, so the API server's audit log attributes each
+  // write to its replica (the leader-election identity).
+  const userAgent = operatorUserAgent(identity);
   const metrics = createOperatorMetrics();
-  const rest = createKubeRest(kube.kubeConfig);
+  const rest = createKubeRest(kube.kubeConfig, { userAgent });
   const writer = createKubeWriter(rest);
   const events = createEventRecorder({
     rest,
@@ -81,6 +90,7 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
   const recent = createRecentWrites();
   const caches = createOperatorCaches({
     kubeConfig: kube.kubeConfig,
+    userAgent,
     logger,
     recent,
     resyncPeriodMs: options.resyncPeriodMs,
