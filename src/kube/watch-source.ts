@@ -36,7 +36,16 @@ export interface KubeWatchSourceOptions {
   /** Source of randomness in [0, 1). Default `Math.random`. */
   random?: () => number;
   userAgent?: string;
+  /**
+   * List and watch `PartialObjectMetadata` instead of whole objects: the API server sends only
+   * each object's metadata (a Secret's data never leaves it).
+   */
+  metadataOnly?: boolean;
 }
+
+const JSON_ACCEPT = 'application/json';
+const METADATA_LIST_ACCEPT = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1';
+const METADATA_WATCH_ACCEPT = 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1';
 
 /** The watch stream carried something that is not a watch event. */
 export class WatchStreamError extends Error {
@@ -68,6 +77,7 @@ export class KubeWatchSource<T extends InformerObject> implements WatchSource<T>
   readonly #minTimeout: number;
   readonly #random: () => number;
   readonly #userAgent: string;
+  readonly #metadataOnly: boolean;
   readonly #http = new IsomorphicFetchHttpLibrary();
 
   constructor(options: KubeWatchSourceOptions) {
@@ -82,6 +92,7 @@ export class KubeWatchSource<T extends InformerObject> implements WatchSource<T>
     this.#minTimeout = options.minWatchTimeoutSeconds ?? 300;
     this.#random = options.random ?? Math.random;
     this.#userAgent = options.userAgent ?? 'neurallog-tenant-operator';
+    this.#metadataOnly = options.metadataOnly ?? false;
   }
 
   async list(signal: AbortSignal): Promise<ListResult<T>> {
@@ -110,7 +121,7 @@ export class KubeWatchSource<T extends InformerObject> implements WatchSource<T>
     });
     let sent: { response: ResponseContext; dispatcher: Dispatcher | undefined } | undefined;
     try {
-      sent = await this.#send(url, signal);
+      sent = await this.#send(url, signal, this.#metadataOnly ? METADATA_WATCH_ACCEPT : JSON_ACCEPT);
       const { response } = sent;
       if (response.httpStatusCode !== 200) {
         throw statusError(
@@ -161,7 +172,11 @@ export class KubeWatchSource<T extends InformerObject> implements WatchSource<T>
   }
 
   async #getJson<B>(url: URL, signal: AbortSignal): Promise<B> {
-    const { response, dispatcher } = await this.#send(url, signal);
+    const { response, dispatcher } = await this.#send(
+      url,
+      signal,
+      this.#metadataOnly ? METADATA_LIST_ACCEPT : JSON_ACCEPT,
+    );
     try {
       const text = await response.body.text();
       if (response.httpStatusCode !== 200) {
@@ -180,10 +195,11 @@ export class KubeWatchSource<T extends InformerObject> implements WatchSource<T>
   async #send(
     url: URL,
     signal: AbortSignal,
+    accept: string,
   ): Promise<{ response: ResponseContext; dispatcher: Dispatcher | undefined }> {
     const ctx = new RequestContext(url.toString(), HttpMethod.GET);
     await this.#kc.applySecurityAuthentication(ctx);
-    ctx.setHeaderParam('Accept', 'application/json');
+    ctx.setHeaderParam('Accept', accept);
     ctx.setHeaderParam('User-Agent', this.#userAgent);
     ctx.setSignal(signal);
     const dispatcher = ctx.getDispatcher();
