@@ -30,8 +30,10 @@ function documentedReasons(): Set<string> {
 test('every condition reason the reconciler writes is explained in docs/operations.md', () => {
   const code = sources('src/reconcile').join('\n');
   const literal = [...code.matchAll(/reason: '(\w+)'/g)].map((m) => m[1]!);
-  // Reasons built from a component's name or the phase (status.ts: `${name}Running`, …).
+  // Reasons built from a component's name or the phase (status.ts: `${name}Running`, …), and
+  // the one deletion.ts keeps in a constant.
   const computed = [
+    'DeregistrationTimedOut',
     'RedisRunning',
     'ServerRunning',
     'RedisNotReady',
