@@ -4,7 +4,7 @@
  * The text is byte-for-byte stable for the same tenant, because its hash (`configHash`) is put on
  * the Redis pod template: any change of the file rolls the pods, and nothing else does.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { ResolvedTenant } from '../api/resolve.ts';
 import { quantityToBytes } from '../api/quantity.ts';
 import {
@@ -98,6 +98,11 @@ export function renderRedisConf(t: ResolvedTenant): string {
 
 /** Characters a generated password may use: printable ASCII without quotes, backslash or space. */
 const PASSWORD_PATTERN = /^[!#-&(-[\]-~]+$/;
+
+/** A new Redis password: 32 random bytes as base64url text (within PASSWORD_PATTERN). */
+export function generateRedisPassword(): string {
+  return randomBytes(32).toString('base64url');
+}
 
 /** `auth.conf`, kept in the Secret: the password Redis requires and the one replicas use upstream. */
 export function renderAuthConf(password: string): string {
