@@ -99,19 +99,39 @@ describe('validateTenant rejects bad input, naming the field', () => {
       /^spec\.server\.env\[0\]\.valueFrom: valueFrom must set exactly one/,
     ],
     [
-      'a reserved redis directive',
+      'a redis directive the operator owns',
       withSpec({ redis: { config: { requirepass: 'x' } } }),
-      /^spec\.redis\.config\.requirepass: "requirepass" is set by the operator/,
+      /^spec\.redis\.config\.requirepass: "requirepass" is not an allowed redis\.conf directive: only the tuning directives/,
+    ],
+    [
+      'a redis ACL user (would bypass requirepass)',
+      withSpec({ redis: { config: { user: 'x on nopass ~* +@all' } } }),
+      /^spec\.redis\.config\.user: "user" is not an allowed redis\.conf directive.*kubectl explain tenant\.spec\.redis\.config/,
+    ],
+    [
+      'a redis module',
+      withSpec({ redis: { config: { loadmodule: '/tmp/evil.so' } } }),
+      /^spec\.redis\.config\.loadmodule: "loadmodule" is not an allowed/,
+    ],
+    [
+      'the redis debug command',
+      withSpec({ redis: { config: { 'enable-debug-command': 'yes' } } }),
+      /^spec\.redis\.config\.enable-debug-command: "enable-debug-command" is not an allowed/,
     ],
     [
       'a multi-line redis value',
       withSpec({ redis: { config: { 'maxmemory-policy': 'a\nrequirepass x' } } }),
-      /^spec\.redis\.config\["maxmemory-policy"\]: a redis config value is a single line/,
+      /^spec\.redis\.config\.maxmemory-policy: a redis config value is one line of printable ASCII/,
+    ],
+    [
+      'a quoted redis value',
+      withSpec({ redis: { config: { save: '"" \n' } } }),
+      /^spec\.redis\.config\.save: a redis config value is one line/,
     ],
     [
       'an upper-case redis directive',
       withSpec({ redis: { config: { MaxMemory: '1' } } }),
-      /^spec\.redis\.config\.MaxMemory: redis config keys are lower-case/,
+      /^spec\.redis\.config\.MaxMemory: "MaxMemory" is not an allowed/,
     ],
     ['an unknown field', withSpec({ replicas: 3 }), /^spec\.replicas: unknown field/],
     [
