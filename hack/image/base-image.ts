@@ -99,6 +99,8 @@ async function makeRootfs(inputs: ImageInputs, stage: string, rootfs: string, lo
     '--mode=root',
     '--variant=minbase',
     '--include=ca-certificates',
+    // Merged /usr set up by mmdebstrap's hook, so apt need not install usrmerge and Perl (≈ 50 MB).
+    '--hook-dir=/usr/share/mmdebstrap/hooks/merged-usr',
     ...excluded.map((path) => `--dpkgopt=path-exclude=${path}`),
     // Licences stay, as in Debian's own slim images.
     '--dpkgopt=path-include=/usr/share/doc/*/copyright',

@@ -34,7 +34,6 @@ export function buildahProgress(line: string): string | undefined {
     const where = stage ? `stage ${stage}/${stages}, step ${n}/${of}` : `step ${n}/${of}`;
     return `${where}: ${what.length > 90 ? `${what.slice(0, 87)}...` : what}`;
   }
-  if (/^--> Using cache /.test(line)) return '  (cached layer)';
   if (/^(COMMIT|Successfully tagged) /.test(line)) return line;
   if (/^(Error|error):? /.test(line)) return line;
   return undefined;
@@ -42,6 +41,7 @@ export function buildahProgress(line: string): string | undefined {
 
 export async function buildOperatorImage(baseRef: string, ref: string, logFile: string): Promise<void> {
   const trust = await hostTrustVolumes(logFile);
+  let cached = 0;
   if (trust.length > 0) say('operator', `npm in the build trusts the host's CA bundle ${hostCaBundle}`);
   await runLogged(
     'buildah',
@@ -62,6 +62,15 @@ export async function buildOperatorImage(baseRef: string, ref: string, logFile: 
       'Dockerfile',
       '.',
     ],
-    { stage: 'operator', logFile, cwd: repoRoot, progress: buildahProgress },
+    {
+      stage: 'operator',
+      logFile,
+      cwd: repoRoot,
+      progress: (line) => {
+        if (/^--> Using cache /.test(line)) cached += 1;
+        return buildahProgress(line);
+      },
+    },
   );
+  if (cached > 0) say('operator', `${cached} steps reused cached layers`);
 }

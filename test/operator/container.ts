@@ -22,7 +22,11 @@ export const PODMAN_RUN = [
   'run',
   '--rm',
   '--network=host',
+  // Read-only root with nothing writable but /tmp, as the chart's pod has it (an emptyDir there);
+  // podman would otherwise also mount tmpfs on /run and /var/tmp.
   '--read-only',
+  '--read-only-tmpfs=false',
+  '--tmpfs=/tmp:rw,nosuid,nodev,size=64m',
   '--cap-drop=ALL',
   '--security-opt=no-new-privileges',
   '--ulimit',
