@@ -56,16 +56,17 @@ count_lines() { # regex file -> count (0 when none or no file)
   grep -cE "$1" "$2" 2>/dev/null || true
 }
 
-progress_line() { # component total log seconds
+progress_line() { # component phase total log seconds
   local downloads compiled
-  downloads=$(count_lines '^go: downloading ' "$3")
-  compiled=$(count_lines '^[A-Za-z0-9._~/+-]+$' "$3")
-  if [[ $compiled -eq 0 ]]; then
-    log "$1: resolving and downloading modules: $downloads downloaded (${4}s)"
-  elif [[ $2 -gt 0 ]]; then
-    log "$1: compiling: $compiled of $2 packages ($((compiled * 100 / $2))%; ${4}s; $downloads modules downloaded)"
+  downloads=$(count_lines '^go: downloading ' "$4")
+  compiled=$(count_lines '^[A-Za-z0-9._~/+-]+$' "$4")
+  if [[ $2 == resolve ]]; then
+    log "$1: resolving and downloading modules: $downloads downloaded (${5}s)"
+  elif [[ $3 -gt 0 ]]; then
+    # Packages already in Go's build cache are not compiled again (nor counted), then linking.
+    log "$1: compiling and linking: $compiled of $3 packages compiled ($((compiled * 100 / $3))%; ${5}s)"
   else
-    log "$1: compiling: $compiled packages so far (${4}s; $downloads modules downloaded)"
+    log "$1: compiling and linking: $compiled packages compiled (${5}s)"
   fi
 }
 
@@ -82,7 +83,7 @@ with_progress() { # component phase total out -- command...
   while kill -0 "$pid" 2>/dev/null; do
     sleep 1
     if ((SECONDS - reported >= progress_every)); then
-      progress_line "$component" "$total" "$logf" $((SECONDS - t0))
+      progress_line "$component" "$phase" "$total" "$logf" $((SECONDS - t0))
       reported=$SECONDS
     fi
   done
@@ -92,16 +93,18 @@ with_progress() { # component phase total out -- command...
     tail -n 30 "$logf" >&2
     exit "$rc"
   fi
-  progress_line "$component" "$total" "$logf" $((SECONDS - t0))
+  progress_line "$component" "$phase" "$total" "$logf" $((SECONDS - t0))
 }
 
 # Resolves (downloading every module needed) and counts the packages `go build` will compile.
-count_packages() { # component work-dir packages...
-  local component=$1 work=$2
-  shift 2
-  with_progress "$component" resolve 0 "$work/deps.txt" -- \
-    bash -c 'cd "$0" && go list -mod=mod -deps "$@"' "$work" "$@"
-  wc -l <"$work/deps.txt" | tr -d ' '
+# In a module's own directory (`go install pkg@version`), its go.mod and go.sum are used as they
+# are (-mod=readonly), as `go install` does.
+count_packages() { # component work-dir mod-mode out-dir packages...
+  local component=$1 dir=$2 mode=$3 out=$4
+  shift 4
+  with_progress "$component" resolve 0 "$out/deps.txt" -- \
+    bash -c 'cd "$0" && go list -mod="$1" -deps "${@:2}"' "$dir" "$mode" "$@"
+  wc -l <"$out/deps.txt" | tr -d ' '
 }
 
 if ! command -v go >/dev/null 2>&1; then
@@ -237,7 +240,7 @@ build_kubernetes() {
   local pkgs=() c
   for c in "${missing_k8s[@]}"; do pkgs+=("k8s.io/kubernetes/cmd/$c"); done
   local total
-  total=$(count_packages kubernetes "$work" "${pkgs[@]}")
+  total=$(count_packages kubernetes "$work" mod "$work" "${pkgs[@]}")
   with_progress kubernetes compile "$total" '' -- \
     bash -c 'cd "$0" && go build -v -mod=mod -ldflags "$1" -o "$2/" "${@:3}"' "$work" "$ld" "$out" "${pkgs[@]}"
   for c in "${missing_k8s[@]}"; do
@@ -278,7 +281,7 @@ build_etcd() {
   local dest="$bin_root/etcd-$v"
   mkdir -p "$dest"
   local total
-  total=$(count_packages etcd "$work" go.etcd.io/etcd/server/v3)
+  total=$(count_packages etcd "$work" mod "$work" go.etcd.io/etcd/server/v3)
   with_progress etcd compile "$total" '' -- \
     bash -c 'cd "$0" && go build -v -mod=mod -ldflags "-s -w" -o "$1" go.etcd.io/etcd/server/v3' "$work" "$dest/etcd.tmp"
   mv -f "$dest/etcd.tmp" "$dest/etcd"
@@ -294,7 +297,10 @@ build_kwok() {
   if [[ ! -x "$dest/kwok" ]]; then
     local work
     work=$(new_work_dir "kwok-$v")
-    with_progress kwok install 0 '' -- bash -c 'cd "$0" && GOBIN="$0" go install -v -ldflags "$1" "$2"' \
+    local kwok_src total
+    kwok_src=$(mod_field "sigs.k8s.io/kwok@$v" Dir)
+    total=$(count_packages kwok "$kwok_src" readonly "$work" ./cmd/kwok)
+    with_progress kwok install "$total" '' -- bash -c 'cd "$0" && GOBIN="$0" go install -v -ldflags "$1" "$2"' \
       "$work" "-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=${v#v}" "sigs.k8s.io/kwok/cmd/kwok@$v"
     mv -f "$work/kwok" "$dest/kwok.tmp"
     mv -f "$dest/kwok.tmp" "$dest/kwok"
@@ -333,7 +339,10 @@ build_helm() {
   local dest="$bin_root/helm-$v" work
   work=$(new_work_dir "helm-$v")
   mkdir -p "$dest"
-  with_progress helm install 0 '' -- bash -c 'cd "$0" && GOBIN="$0" go install -v -ldflags "$1" "$2"' \
+  local helm_src total
+  helm_src=$(mod_field "helm.sh/helm/v4@$v" Dir)
+  total=$(count_packages helm "$helm_src" readonly "$work" ./cmd/helm)
+  with_progress helm install "$total" '' -- bash -c 'cd "$0" && GOBIN="$0" go install -v -ldflags "$1" "$2"' \
     "$work" "-s -w -X helm.sh/helm/v4/internal/version.version=$v" "helm.sh/helm/v4/cmd/helm@$v"
   mv -f "$work/helm" "$dest/helm.tmp"
   mv -f "$dest/helm.tmp" "$dest/helm"
