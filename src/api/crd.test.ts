@@ -102,3 +102,25 @@ test('the checked-in API reference is what the code generates (run `npm run gene
   const { API_REFERENCE_PATH, apiReferenceMarkdown } = await import('./reference.ts');
   assert.equal(await readFile(new URL(API_REFERENCE_PATH, root), 'utf8'), apiReferenceMarkdown());
 });
+
+test('every integer has the safe-integer bounds the offline validator applies', () => {
+  const integers: string[] = [];
+  walk(schemaOf(tenantCrd()), 'tenant', (node, path) => {
+    const isInteger = node.type === 'integer' || node['x-kubernetes-int-or-string'] === true;
+    if (!isInteger) return;
+    integers.push(path);
+    assert.ok(
+      typeof node.maximum === 'number' && node.maximum <= Number.MAX_SAFE_INTEGER,
+      `${path} has no maximum within 2^53 - 1`,
+    );
+  });
+  assert.ok(integers.includes('tenant.spec.resources.pods'));
+  assert.ok(integers.includes('tenant.spec.redis.storage'));
+});
+
+test("billingEmail is checked by one pattern, not by the API server's format: email", () => {
+  const spec = (schemaOf(tenantCrd()).properties as Node).spec as Node;
+  const email = (spec.properties as Node).billingEmail as Node;
+  assert.equal(email.format, undefined);
+  assert.equal(typeof email.pattern, 'string');
+});
