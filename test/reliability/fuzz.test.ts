@@ -6,7 +6,7 @@ import { describe, test } from 'node:test';
 import { runFuzz } from './fuzz.ts';
 
 const seed = Number(process.env['FUZZ_SEED'] ?? Date.now() % 1_000_000);
-const cases = Number(process.env['FUZZ_CASES'] ?? 150);
+const cases = Number(process.env['FUZZ_CASES'] ?? 100);
 
 describe('hostile input (short)', { timeout: 600_000 }, () => {
   test(`${cases} hostile Tenants (seed ${seed}): refused naming the field, reported, or provisioned`, async () => {
