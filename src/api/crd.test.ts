@@ -122,3 +122,25 @@ test('spec.redis.config: the CEL allow-list and the value pattern are the ones v
     pattern: REDIS_CONFIG_VALUE_PATTERN,
   });
 });
+
+test('every integer has the safe-integer bounds the offline validator applies', () => {
+  const integers: string[] = [];
+  walk(schemaOf(tenantCrd()), 'tenant', (node, path) => {
+    const isInteger = node.type === 'integer' || node['x-kubernetes-int-or-string'] === true;
+    if (!isInteger) return;
+    integers.push(path);
+    assert.ok(
+      typeof node.maximum === 'number' && node.maximum <= Number.MAX_SAFE_INTEGER,
+      `${path} has no maximum within 2^53 - 1`,
+    );
+  });
+  assert.ok(integers.includes('tenant.spec.resources.pods'));
+  assert.ok(integers.includes('tenant.spec.redis.storage'));
+});
+
+test("billingEmail is checked by one pattern, not by the API server's format: email", () => {
+  const spec = (schemaOf(tenantCrd()).properties as Node).spec as Node;
+  const email = (spec.properties as Node).billingEmail as Node;
+  assert.equal(email.format, undefined);
+  assert.equal(typeof email.pattern, 'string');
+});
