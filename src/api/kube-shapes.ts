@@ -17,6 +17,19 @@ export interface CelRule {
   reason?: 'FieldValueInvalid' | 'FieldValueForbidden' | 'FieldValueRequired' | 'FieldValueDuplicate';
 }
 
+/** A StorageClass name (a lower-case DNS subdomain), or empty: no class, as on a claim. */
+const STORAGE_CLASS_NAME = '^([a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*)?$';
+
+export const storageClassName = (description: string) =>
+  z
+    .string()
+    .max(253)
+    .regex(
+      new RegExp(STORAGE_CLASS_NAME),
+      "must be a StorageClass name (lower-case letters, digits, '-' and '.', starting and ending with a letter or digit), or empty for no class",
+    )
+    .meta({ description });
+
 export const DNS_1035_LABEL = '^[a-z]([-a-z0-9]*[a-z0-9])?$';
 const DNS_1123_LABEL = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
 const ENV_NAME = '^[-._a-zA-Z][-._a-zA-Z0-9]*$';
@@ -35,8 +48,50 @@ export function quantity(description: string) {
     .meta({ description, 'x-kubernetes-int-or-string': true });
 }
 
-export const stringMap = (description: string) =>
-  z.record(z.string().max(317), z.string().max(4096)).meta({ description });
+/** A label or annotation key: an optional DNS-subdomain prefix and `/`, then a name of ≤ 63. */
+export const QUALIFIED_NAME_PATTERN =
+  '^([a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$';
+export const LABEL_VALUE_PATTERN = '^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$';
+const PREFIX_MAX = 253;
+/** Keys a label or annotation map may hold; bounds the CEL cost of checking every key. */
+export const METADATA_MAP_MAX_KEYS = 64;
+const QUALIFIED_NAME = new RegExp(QUALIFIED_NAME_PATTERN);
+// No quotes: the text is also a CEL string literal.
+const QUALIFIED_NAME_TEXT =
+  'must be a qualified name: an optional DNS subdomain prefix of at most 253 characters and a slash, then at most 63 letters, digits, dashes, underscores or dots, starting and ending with a letter or digit';
+const LABEL_VALUE_TEXT =
+  'must be a label value: at most 63 letters, digits, dashes, underscores or dots, starting and ending with a letter or digit, or empty';
+
+function isQualifiedName(key: string): boolean {
+  const slash = key.indexOf('/');
+  return QUALIFIED_NAME.test(key) && slash <= PREFIX_MAX;
+}
+
+const QUALIFIED_KEYS_RULE: CelRule = {
+  rule: `self.all(k, k.matches('${QUALIFIED_NAME_PATTERN}') && k.indexOf('/') <= ${PREFIX_MAX})`,
+  messageExpression: `'key ' + self.filter(k, !(k.matches('${QUALIFIED_NAME_PATTERN}') && k.indexOf('/') <= ${PREFIX_MAX}))[0] + ' ${QUALIFIED_NAME_TEXT}'`,
+  message: `every key ${QUALIFIED_NAME_TEXT}`,
+};
+
+/** A map whose keys go onto a Kubernetes object as label or annotation keys. */
+function metadataMap(value: z.ZodString, description: string) {
+  return z
+    .record(z.string().max(317), value)
+    .superRefine((map, ctx) => {
+      for (const key of Object.keys(map)) {
+        if (!isQualifiedName(key))
+          ctx.addIssue({ code: 'custom', path: [key], message: QUALIFIED_NAME_TEXT });
+      }
+    })
+    .meta({ description, maxProperties: METADATA_MAP_MAX_KEYS, [CEL]: [QUALIFIED_KEYS_RULE] });
+}
+
+/** Labels, a node selector or a pod selector: label keys with label values. */
+export const labelMap = (description: string) =>
+  metadataMap(z.string().max(63).regex(new RegExp(LABEL_VALUE_PATTERN), LABEL_VALUE_TEXT), description);
+
+/** Annotations: label keys with any value. */
+export const annotationMap = (description: string) => metadataMap(z.string().max(4096), description);
 
 const requestLimit = (what: string, defaults: string) =>
   z
@@ -396,7 +451,7 @@ export const affinity = z.strictObject({
 /** Scheduling and pod-metadata fields copied onto a pod template. */
 export function podPlacement(component: string) {
   return {
-    nodeSelector: stringMap(`Node labels the ${component} pods must run on.`).optional(),
+    nodeSelector: labelMap(`Node labels the ${component} pods must run on.`).optional(),
     tolerations: z
       .array(toleration)
       .max(50)
@@ -405,8 +460,8 @@ export function podPlacement(component: string) {
     affinity: affinity.optional().meta({
       description: `Kubernetes affinity of the ${component} pods (nodeAffinity, podAffinity, podAntiAffinity), copied onto the pod template.`,
     }),
-    podAnnotations: stringMap(`Extra annotations on the ${component} pods.`).optional(),
-    podLabels: stringMap(
+    podAnnotations: annotationMap(`Extra annotations on the ${component} pods.`).optional(),
+    podLabels: labelMap(
       `Extra labels on the ${component} pods (the operator's own labels always win).`,
     ).optional(),
   };

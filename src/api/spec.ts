@@ -13,7 +13,8 @@ import {
   networkPort,
   podPlacement,
   quantity,
-  stringMap,
+  labelMap,
+  storageClassName,
 } from './kube-shapes.ts';
 import {
   ALLOWED_REDIS_DIRECTIVES,
@@ -91,9 +92,9 @@ const quotaOverrides = z
     storage: z
       .strictObject({
         requests: quantity("Overrides the plan's requests.storage quota.").optional(),
-        storageClass: z.string().max(253).optional().meta({
-          description: 'Storage class for Redis volumes when spec.redis.storageClassName is unset.',
-        }),
+        storageClass: storageClassName(
+          'Storage class for Redis volumes when spec.redis.storageClassName is unset.',
+        ).optional(),
       })
       .optional()
       .meta({ description: 'Storage quota override and default storage class.' }),
@@ -174,10 +175,9 @@ const redis = z
     storage: quantity(
       'Size of each Redis data volume (default 1Gi). Claims are not resized after creation.',
     ).optional(),
-    storageClassName: z.string().max(253).optional().meta({
-      description:
-        'Storage class of the data volumes (default spec.resources.storage.storageClass, else the cluster default).',
-    }),
+    storageClassName: storageClassName(
+      'Storage class of the data volumes (default spec.resources.storage.storageClass, else the cluster default).',
+    ).optional(),
     config: z
       .record(
         z.string(),
@@ -214,7 +214,7 @@ const ruleDescription = z.string().max(1024).optional().meta({ description: 'Wha
 const ingressRule = z
   .strictObject({
     description: ruleDescription,
-    from: stringMap(
+    from: labelMap(
       'Pod labels (in the tenant namespace) the traffic is allowed from; empty means every pod there.',
     ).optional(),
     ports: rulePorts,
@@ -224,7 +224,7 @@ const ingressRule = z
 const egressRule = z
   .strictObject({
     description: ruleDescription,
-    to: stringMap(
+    to: labelMap(
       'Pod labels (in the tenant namespace) the traffic is allowed to; empty means every pod there.',
     ).optional(),
     ports: rulePorts,

@@ -708,6 +708,25 @@ describe('reconcile: other inputs', () => {
     assertNoWrites(h.server, 'the same problem again writes nothing');
   });
 
+  it('refuses a limit below the default request the same way, before any child is written', async () => {
+    const h = setup({ server: { resources: { memory: { limit: '64Mi' } } } });
+    const error = await h.reconcile().then(
+      () => assert.fail('expected a rejection'),
+      (e: unknown) => e,
+    );
+    assert.ok(error instanceof PermanentError);
+    assert.match(
+      error.message,
+      /spec\.server\.resources\.memory: the request 128Mi is more than the limit 64Mi/,
+    );
+    assert.deepEqual(
+      h.server.writes.map((w) => w.verb),
+      ['patchStatus'],
+      'only the status is written',
+    );
+    assert.equal(condition(h.status(), 'Ready').reason, 'InvalidSpec');
+  });
+
   it('writes what it can, reports the failures and throws for backoff', async () => {
     const h = setup();
     const server = h.server;

@@ -4,6 +4,7 @@
  * caches it is handed (with the operator's own recent writes); only differences are written.
  */
 import type { Logger } from 'pino';
+import { resolvedProblems } from '../api/resolved-checks.ts';
 import { type ResolvedTenant, resolveTenant } from '../api/resolve.ts';
 import type { TenantStatus } from '../api/status.ts';
 import { formatIssue, validateTenant } from '../api/validate.ts';
@@ -179,8 +180,13 @@ export function createReconciler(options: ReconcilerOptions) {
     const resolved = validation.ok ? resolveTenant(validation.tenant) : undefined;
     // deletion
     if (t.metadata.deletionTimestamp) return finalizeTenant({ t, resolved, cluster, home, services, log });
-    if (!validation.ok || !resolved) {
-      const message = `spec is invalid: ${validation.ok ? '' : validation.issues.map(formatIssue).join('; ')}`;
+    const problems = resolved
+      ? resolvedProblems(resolved)
+      : validation.ok
+        ? []
+        : validation.issues.map(formatIssue);
+    if (!validation.ok || !resolved || problems.length > 0) {
+      const message = `spec is invalid: ${problems.join('; ')}`;
       await publishStatus(
         home,
         events,

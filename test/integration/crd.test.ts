@@ -113,6 +113,36 @@ describe('Tenant CRD on the API server', { timeout: 300_000 }, () => {
       /spec\.redis\.config\.save/,
     ],
     ['a quoted redis value', `  redis:\n    config:\n      save: '"60 1"'`, /spec\.redis\.config\.save/],
+    [
+      'a pod label key that is no label key',
+      '  server:\n    podLabels:\n      é: a',
+      /spec\.server\.podLabels: .*key é must be a qualified name/,
+    ],
+    [
+      'a pod label value with a space',
+      '  redis:\n    podLabels:\n      team: has space',
+      /spec\.redis\.podLabels\.team/,
+    ],
+    [
+      'a node selector key with two slashes',
+      '  server:\n    nodeSelector:\n      a/b/c: x',
+      /spec\.server\.nodeSelector: .*key a\/b\/c must be a qualified name/,
+    ],
+    [
+      'an empty annotation key',
+      `  server:\n    podAnnotations:\n      '': x`,
+      /spec\.server\.podAnnotations: .*must be a qualified name/,
+    ],
+    [
+      'a network rule selecting a label value over 63 characters',
+      `  networkPolicy:\n    ingressRules:\n      - from:\n          app: ${'x'.repeat(64)}`,
+      /spec\.networkPolicy\.ingressRules\[0\]\.from\.app/,
+    ],
+    [
+      'a storage class that is no name',
+      '  redis:\n    storageClassName: "-"',
+      /spec\.redis\.storageClassName/,
+    ],
   ];
   for (const [what, spec, field] of rejected) {
     test(`the API server rejects ${what}, naming the field`, async () => {

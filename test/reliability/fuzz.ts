@@ -325,7 +325,10 @@ export async function runFuzz(options: {
       owners.set(`tenant/${c.name}`, c.name);
       if (!owners.has(`ns/tenant-${id}`)) owners.set(`ns/tenant-${id}`, c.name);
       report.outcomes[reported.outcome] += 1;
-      if (reported.reason) report.reasons[reported.reason] = (report.reasons[reported.reason] ?? 0) + 1;
+      if (reported.reason) {
+        report.reasons[reported.reason] = (report.reasons[reported.reason] ?? 0) + 1;
+        log(`reported ${reported.reason}: ${what} → ${reported.detail.slice(0, 300)}`);
+      }
       if (!offline.ok)
         disagree(
           c,
