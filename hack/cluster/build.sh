@@ -47,6 +47,66 @@ export CGO_ENABLED=0
 
 log() { printf '[build %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
+# Go's own output (hundreds of `go: downloading` lines, then package paths) goes to a log file per
+# component and phase; the terminal gets one progress line every $NEURALLOG_PROGRESS_SECONDS.
+progress_every=${NEURALLOG_PROGRESS_SECONDS:-15}
+log_dir="$build_root/logs"
+
+count_lines() { # regex file -> count (0 when none or no file)
+  grep -cE "$1" "$2" 2>/dev/null || true
+}
+
+progress_line() { # component phase total log seconds
+  local downloads compiled
+  downloads=$(count_lines '^go: downloading ' "$4")
+  compiled=$(count_lines '^[A-Za-z0-9._~/+-]+$' "$4")
+  if [[ $2 == resolve ]]; then
+    log "$1: resolving and downloading modules: $downloads downloaded (${5}s)"
+  elif [[ $3 -gt 0 ]]; then
+    # Packages already in Go's build cache are not compiled again (nor counted), then linking.
+    log "$1: compiling and linking: $compiled of $3 packages compiled ($((compiled * 100 / $3))%; ${5}s)"
+  else
+    log "$1: compiling and linking: $compiled packages compiled (${5}s)"
+  fi
+}
+
+# Runs a go command with its output in "$log_dir/<component>-<phase>.log" and progress lines on the
+# terminal. `total` is the package count when known (0 otherwise); stdout goes to `out` if given.
+with_progress() { # component phase total out -- command...
+  local component=$1 phase=$2 total=$3 out=$4
+  shift 5
+  mkdir -p "$log_dir"
+  local logf="$log_dir/$component-$phase.log"
+  : >"$logf"
+  if [[ -n $out ]]; then "$@" >"$out" 2>>"$logf" & else "$@" >>"$logf" 2>&1 & fi
+  local pid=$! t0=$SECONDS reported=$SECONDS rc=0
+  while kill -0 "$pid" 2>/dev/null; do
+    sleep 1
+    if ((SECONDS - reported >= progress_every)); then
+      progress_line "$component" "$phase" "$total" "$logf" $((SECONDS - t0))
+      reported=$SECONDS
+    fi
+  done
+  wait "$pid" || rc=$?
+  if [[ $rc -ne 0 ]]; then
+    log "$component: $phase failed (exit $rc); the last lines of $logf:"
+    tail -n 30 "$logf" >&2
+    exit "$rc"
+  fi
+  progress_line "$component" "$phase" "$total" "$logf" $((SECONDS - t0))
+}
+
+# Resolves (downloading every module needed) and counts the packages `go build` will compile.
+# In a module's own directory (`go install pkg@version`), its go.mod and go.sum are used as they
+# are (-mod=readonly), as `go install` does.
+count_packages() { # component work-dir mod-mode out-dir packages...
+  local component=$1 dir=$2 mode=$3 out=$4
+  shift 4
+  with_progress "$component" resolve 0 "$out/deps.txt" -- \
+    bash -c 'cd "$0" && go list -mod="$1" -deps "${@:2}"' "$dir" "$mode" "$@"
+  wc -l <"$out/deps.txt" | tr -d ' '
+}
+
 if ! command -v go >/dev/null 2>&1; then
   log "go is not on PATH; install Go >= 1.26 (e.g. from Debian's packages or the Go module proxy toolchain)"
   exit 1
@@ -179,7 +239,10 @@ build_kubernetes() {
   mkdir -p "$out"
   local pkgs=() c
   for c in "${missing_k8s[@]}"; do pkgs+=("k8s.io/kubernetes/cmd/$c"); done
-  (cd "$work" && go build -mod=mod -ldflags "$ld" -o "$out/" "${pkgs[@]}")
+  local total
+  total=$(count_packages kubernetes "$work" mod "$work" "${pkgs[@]}")
+  with_progress kubernetes compile "$total" '' -- \
+    bash -c 'cd "$0" && go build -v -mod=mod -ldflags "$1" -o "$2/" "${@:3}"' "$work" "$ld" "$out" "${pkgs[@]}"
   for c in "${missing_k8s[@]}"; do
     local dest="$bin_root/$c-$v"
     mkdir -p "$dest"
@@ -217,7 +280,10 @@ build_etcd() {
   } >"$work/go.mod"
   local dest="$bin_root/etcd-$v"
   mkdir -p "$dest"
-  (cd "$work" && go build -mod=mod -ldflags "-s -w" -o "$dest/etcd.tmp" go.etcd.io/etcd/server/v3)
+  local total
+  total=$(count_packages etcd "$work" mod "$work" go.etcd.io/etcd/server/v3)
+  with_progress etcd compile "$total" '' -- \
+    bash -c 'cd "$0" && go build -v -mod=mod -ldflags "-s -w" -o "$1" go.etcd.io/etcd/server/v3' "$work" "$dest/etcd.tmp"
   mv -f "$dest/etcd.tmp" "$dest/etcd"
   cp "$work/go.mod" "$dest/build.go.mod"
   log "etcd $v built in $((SECONDS - t0))s"
@@ -231,9 +297,11 @@ build_kwok() {
   if [[ ! -x "$dest/kwok" ]]; then
     local work
     work=$(new_work_dir "kwok-$v")
-    (cd "$work" && GOBIN="$work" go install \
-      -ldflags "-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=${v#v}" \
-      "sigs.k8s.io/kwok/cmd/kwok@$v")
+    local kwok_src total
+    kwok_src=$(mod_field "sigs.k8s.io/kwok@$v" Dir)
+    total=$(count_packages kwok "$kwok_src" readonly "$work" ./cmd/kwok)
+    with_progress kwok install "$total" '' -- bash -c 'cd "$0" && GOBIN="$0" go install -v -ldflags "$1" "$2"' \
+      "$work" "-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=${v#v}" "sigs.k8s.io/kwok/cmd/kwok@$v"
     mv -f "$work/kwok" "$dest/kwok.tmp"
     mv -f "$dest/kwok.tmp" "$dest/kwok"
   fi
@@ -271,9 +339,11 @@ build_helm() {
   local dest="$bin_root/helm-$v" work
   work=$(new_work_dir "helm-$v")
   mkdir -p "$dest"
-  (cd "$work" && GOBIN="$work" go install \
-    -ldflags "-s -w -X helm.sh/helm/v4/internal/version.version=$v" \
-    "helm.sh/helm/v4/cmd/helm@$v")
+  local helm_src total
+  helm_src=$(mod_field "helm.sh/helm/v4@$v" Dir)
+  total=$(count_packages helm "$helm_src" readonly "$work" ./cmd/helm)
+  with_progress helm install "$total" '' -- bash -c 'cd "$0" && GOBIN="$0" go install -v -ldflags "$1" "$2"' \
+    "$work" "-s -w -X helm.sh/helm/v4/internal/version.version=$v" "helm.sh/helm/v4/cmd/helm@$v"
   mv -f "$work/helm" "$dest/helm.tmp"
   mv -f "$dest/helm.tmp" "$dest/helm"
   log "helm $v built in $((SECONDS - t0))s"

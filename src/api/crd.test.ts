@@ -102,3 +102,45 @@ test('the checked-in API reference is what the code generates (run `npm run gene
   const { API_REFERENCE_PATH, apiReferenceMarkdown } = await import('./reference.ts');
   assert.equal(await readFile(new URL(API_REFERENCE_PATH, root), 'utf8'), apiReferenceMarkdown());
 });
+
+test('spec.redis.config: the CEL allow-list and the value pattern are the ones validate uses', async () => {
+  const { ALLOWED_REDIS_DIRECTIVE_NAMES, REDIS_CONFIG_VALUE_PATTERN } = await import('./redis-config.ts');
+  const spec = (schemaOf(tenantCrd()).properties as Node).spec as Node;
+  const redis = (spec.properties as Node).redis as Node;
+  const config = (redis.properties as Node).config as Node;
+  const rules = config['x-kubernetes-validations'] as Node[];
+  assert.equal(rules.length, 1);
+  const listed = (rule: string) => [...rule.matchAll(/'([a-z0-9-]+)'/g)].map((m) => m[1]);
+  assert.deepEqual(listed(String(rules[0]?.rule)), ALLOWED_REDIS_DIRECTIVE_NAMES);
+  assert.match(
+    String(rules[0]?.messageExpression),
+    /^'spec\.redis\.config\.' \+ self\.filter\(k, !\(k in \[/,
+  );
+  assert.deepEqual(config.additionalProperties, {
+    type: 'string',
+    maxLength: 1024,
+    pattern: REDIS_CONFIG_VALUE_PATTERN,
+  });
+});
+
+test('every integer has the safe-integer bounds the offline validator applies', () => {
+  const integers: string[] = [];
+  walk(schemaOf(tenantCrd()), 'tenant', (node, path) => {
+    const isInteger = node.type === 'integer' || node['x-kubernetes-int-or-string'] === true;
+    if (!isInteger) return;
+    integers.push(path);
+    assert.ok(
+      typeof node.maximum === 'number' && node.maximum <= Number.MAX_SAFE_INTEGER,
+      `${path} has no maximum within 2^53 - 1`,
+    );
+  });
+  assert.ok(integers.includes('tenant.spec.resources.pods'));
+  assert.ok(integers.includes('tenant.spec.redis.storage'));
+});
+
+test("billingEmail is checked by one pattern, not by the API server's format: email", () => {
+  const spec = (schemaOf(tenantCrd()).properties as Node).spec as Node;
+  const email = (spec.properties as Node).billingEmail as Node;
+  assert.equal(email.format, undefined);
+  assert.equal(typeof email.pattern, 'string');
+});

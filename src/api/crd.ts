@@ -8,7 +8,6 @@ import { GROUP, KIND, PLURAL, VERSION, tenant } from './tenant.ts';
 
 type JsonSchema = { [key: string]: unknown };
 
-const UNBOUNDED = Number.MAX_SAFE_INTEGER;
 /** Value validations that apply to one JSON type only, so they can sit beside an int-or-string anyOf. */
 const HOISTABLE = ['pattern', 'minimum', 'maximum', 'maxLength', 'minLength'] as const;
 
@@ -16,6 +15,10 @@ function isObject(value: unknown): value is JsonSchema {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/**
+ * Integer bounds are kept even when they are only ±(2^53 − 1), zod's safe-integer range: without
+ * them the API server would take any int64 that the offline validator refuses.
+ */
 function structural(node: JsonSchema): JsonSchema {
   if (node['x-kubernetes-int-or-string'] === true && Array.isArray(node.anyOf)) {
     return intOrString(node);
@@ -30,8 +33,6 @@ function structural(node: JsonSchema): JsonSchema {
       out[key] = structural(value as JsonSchema);
       continue;
     }
-    if ((key === 'minimum' || key === 'maximum') && Math.abs(value as number) >= UNBOUNDED) continue;
-    if (key === 'pattern' && node.format === 'email') continue; // `format: email` is checked by the API server
     if (key === 'properties' && isObject(value)) {
       out[key] = Object.fromEntries(Object.entries(value).map(([k, v]) => [k, structural(v as JsonSchema)]));
     } else if (key === 'items' && isObject(value)) {
@@ -52,7 +53,6 @@ function intOrString(node: JsonSchema): JsonSchema {
     for (const key of HOISTABLE) {
       const value = branch[key];
       if (value === undefined) continue;
-      if ((key === 'minimum' || key === 'maximum') && Math.abs(value as number) >= UNBOUNDED) continue;
       out[key] = value;
     }
   }

@@ -11,6 +11,8 @@ export const CEL = 'x-kubernetes-validations';
 export interface CelRule {
   rule: string;
   message: string;
+  /** A CEL expression for the message, to name the offending key; `message` is the fallback. */
+  messageExpression?: string;
   fieldPath?: string;
   reason?: 'FieldValueInvalid' | 'FieldValueForbidden' | 'FieldValueRequired' | 'FieldValueDuplicate';
 }

@@ -1,5 +1,11 @@
 /** The field reference (docs/api.md), generated from the same schema as the CRD. */
 import { tenantCrd } from './crd.ts';
+import {
+  ALLOWED_REDIS_DIRECTIVES,
+  FORBIDDEN_REDIS_DIRECTIVES,
+  REDIS_CONFIG_VALUE_RULE_TEXT,
+  REDIS_DIRECTIVE_CATEGORIES,
+} from './redis-config.ts';
 
 type Node = { [key: string]: unknown };
 
@@ -23,6 +29,28 @@ function rows(node: Node, path: string, out: string[]): void {
     const nested = child.type === 'array' ? ((child.items ?? {}) as Node) : child;
     rows(nested, child.type === 'array' ? `${field}[]` : field, out);
   }
+}
+
+/** The allow-list of `spec.redis.config`, one table row per category (anchor `redis-config-directives`). */
+function redisDirectives(): string[] {
+  const rows = REDIS_DIRECTIVE_CATEGORIES.map((category) => {
+    const names = [...ALLOWED_REDIS_DIRECTIVES]
+      .filter(([, d]) => d.category === category)
+      .map(([name, d]) => `\`${name}\` (e.g. \`${d.example}\`)`);
+    return `| ${category} | ${names.join(', ')} |`;
+  });
+  return [
+    '## redis config directives',
+    '',
+    '`spec.redis.config` accepts only these keys (tuning directives every redis-server 7.x accepts);',
+    'any other key is refused by the API server and by `tenant-operator validate`, naming the key.',
+    `Never allowed: ${FORBIDDEN_REDIS_DIRECTIVES.map((d) => `\`${d}\``).join(', ')}.`,
+    `Values: ${REDIS_CONFIG_VALUE_RULE_TEXT}.`,
+    '',
+    '| category | directives |',
+    '| --- | --- |',
+    ...rows,
+  ];
 }
 
 export function apiReferenceMarkdown(): string {
@@ -54,6 +82,8 @@ export function apiReferenceMarkdown(): string {
     '',
     header,
     ...status,
+    '',
+    ...redisDirectives(),
     '',
   ].join('\n');
 }

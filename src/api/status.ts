@@ -32,7 +32,7 @@ export type ConditionType = (typeof CONDITION_TYPES)[number];
 
 const componentStatus = (name: string) =>
   z
-    .object({
+    .strictObject({
       phase: z
         .enum(COMPONENT_PHASES)
         .optional()
@@ -47,7 +47,7 @@ const componentStatus = (name: string) =>
     .meta({ description: `State of the ${name}.` });
 
 export const condition = z
-  .object({
+  .strictObject({
     type: z.string().max(316).meta({ description: 'Condition type, e.g. Ready.' }),
     status: z.enum(['True', 'False', 'Unknown']).meta({ description: 'True, False or Unknown.' }),
     reason: z.string().max(1024).meta({ description: 'Machine-readable reason in CamelCase.' }),
@@ -62,7 +62,7 @@ export const condition = z
 export type Condition = z.infer<typeof condition>;
 
 export const tenantStatus = z
-  .object({
+  .strictObject({
     phase: z.enum(TENANT_PHASES).optional().meta({
       description:
         'Pending, Provisioning, Running, Degraded, Failed (needs a change by a person) or Terminating.',
@@ -72,7 +72,7 @@ export const tenantStatus = z
     serverStatus: componentStatus('server').optional(),
     redisStatus: componentStatus('Redis').optional(),
     endpoints: z
-      .object({
+      .strictObject({
         server: z.string().optional().meta({ description: 'In-cluster URL of the log server.' }),
         redis: z.string().optional().meta({ description: 'In-cluster URL of Redis.' }),
       })

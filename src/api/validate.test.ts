@@ -99,19 +99,39 @@ describe('validateTenant rejects bad input, naming the field', () => {
       /^spec\.server\.env\[0\]\.valueFrom: valueFrom must set exactly one/,
     ],
     [
-      'a reserved redis directive',
+      'a redis directive the operator owns',
       withSpec({ redis: { config: { requirepass: 'x' } } }),
-      /^spec\.redis\.config\.requirepass: "requirepass" is set by the operator/,
+      /^spec\.redis\.config\.requirepass: "requirepass" is not an allowed redis\.conf directive: only the tuning directives/,
+    ],
+    [
+      'a redis ACL user (would bypass requirepass)',
+      withSpec({ redis: { config: { user: 'x on nopass ~* +@all' } } }),
+      /^spec\.redis\.config\.user: "user" is not an allowed redis\.conf directive.*kubectl explain tenant\.spec\.redis\.config/,
+    ],
+    [
+      'a redis module',
+      withSpec({ redis: { config: { loadmodule: '/tmp/evil.so' } } }),
+      /^spec\.redis\.config\.loadmodule: "loadmodule" is not an allowed/,
+    ],
+    [
+      'the redis debug command',
+      withSpec({ redis: { config: { 'enable-debug-command': 'yes' } } }),
+      /^spec\.redis\.config\.enable-debug-command: "enable-debug-command" is not an allowed/,
     ],
     [
       'a multi-line redis value',
       withSpec({ redis: { config: { 'maxmemory-policy': 'a\nrequirepass x' } } }),
-      /^spec\.redis\.config\["maxmemory-policy"\]: a redis config value is a single line/,
+      /^spec\.redis\.config\.maxmemory-policy: a redis config value is one line of printable ASCII/,
+    ],
+    [
+      'a quoted redis value',
+      withSpec({ redis: { config: { save: '"" \n' } } }),
+      /^spec\.redis\.config\.save: a redis config value is one line/,
     ],
     [
       'an upper-case redis directive',
       withSpec({ redis: { config: { MaxMemory: '1' } } }),
-      /^spec\.redis\.config\.MaxMemory: redis config keys are lower-case/,
+      /^spec\.redis\.config\.MaxMemory: "MaxMemory" is not an allowed/,
     ],
     ['an unknown field', withSpec({ replicas: 3 }), /^spec\.replicas: unknown field/],
     [
@@ -162,10 +182,98 @@ test('every problem is reported at once, not only the first', () => {
 test('spec.tenantId makes any valid metadata.name acceptable', () => {
   const result = validateTenant({
     ...base(),
-    metadata: { name: 'Acme.Corp' },
+    metadata: { name: 'acme.corp' },
     spec: { tenantId: 'acme-corp' },
   });
   assert.equal(result.ok, true);
+});
+
+// Cases where the API server and the offline validator disagreed (found by the hostile-input run,
+// test/reliability/fuzz.ts): each now gets the same answer from both.
+describe('validateTenant answers as the API server does', () => {
+  test('metadata.name must be a DNS subdomain even when spec.tenantId is set', () => {
+    for (const name of ['Acme.Corp', 'acme-', 'acme_corp', 'acme corp', 'acmé', '-acme', 'a'.repeat(254)]) {
+      const issues = issuesOf({ ...base(), metadata: { name }, spec: { tenantId: 'acme' } });
+      assert.ok(
+        issues.some((i) => i.startsWith('metadata.name: ')),
+        `${name}: ${issues.join('; ')}`,
+      );
+    }
+    assert.equal(
+      validateTenant({ ...base(), metadata: { name: 'a'.repeat(253) }, spec: { tenantId: 'acme' } }).ok,
+      true,
+    );
+  });
+
+  test('unknown fields are refused at the top, in metadata and in status, as under strict decoding', () => {
+    assert.deepEqual(issuesOf({ ...base(), extra: 1 }), [
+      'extra: unknown field (check the spelling; see `kubectl explain tenant.spec`)',
+    ]);
+    assert.match(
+      issuesOf({ ...base(), metadata: { name: 'acme', extra: 1 } })[0] ?? '',
+      /^metadata\.extra: /,
+    );
+    assert.match(issuesOf({ ...base(), status: { bogus: 1 } })[0] ?? '', /^status\.bogus: /);
+    const live = {
+      ...base(),
+      metadata: {
+        name: 'acme',
+        uid: 'u',
+        resourceVersion: '1',
+        generation: 2,
+        creationTimestamp: '2026-01-01T00:00:00Z',
+        labels: { a: 'b' },
+        annotations: {},
+        finalizers: ['neurallog.io/finalizer'],
+        managedFields: [{ manager: 'kubectl', operation: 'Apply' }],
+      },
+      status: { phase: 'Running', conditions: [] },
+    };
+    assert.equal(validateTenant(live).ok, true, 'an object as the API server returns it');
+  });
+
+  test('a field set to null is unset (the API server prunes it); a null array item is refused', () => {
+    const result = validateTenant(
+      withSpec({
+        displayName: null,
+        redis: { config: null, image: null },
+        services: { logServer: { replicas: null } },
+      }),
+    );
+    assert.equal(result.ok, true);
+    assert.deepEqual(result.ok && result.tenant.spec, { redis: {}, services: { logServer: {} } });
+    assert.equal(
+      validateTenant({ ...base(), metadata: { name: 'acme', annotations: { note: null } } }).ok,
+      true,
+    );
+    assert.match(issuesOf(withSpec({ server: { env: [null] } }))[0] ?? '', /^spec\.server\.env\[0\]: /);
+  });
+
+  test('billingEmail: plain addresses only (not what only Go net/mail takes)', () => {
+    for (const email of ['billing@example.com', "o'neil+tag@mail.example.co", 'a.b_c@x-y.example']) {
+      assert.equal(validateTenant(withSpec({ billingEmail: email })).ok, true, email);
+    }
+    for (const email of [
+      '"a b"@example.com',
+      'a@[127.0.0.1]',
+      'é@example.com',
+      'a@exämple.com',
+      'Bob <bob@example.com>',
+      'a@b',
+      'a..b@example.com',
+      'a@example.com\n',
+    ]) {
+      assert.match(issuesOf(withSpec({ billingEmail: email }))[0] ?? '', /^spec\.billingEmail: /, email);
+    }
+  });
+
+  test('integers beyond 2^53 - 1 are refused (the CRD carries the same bound)', () => {
+    assert.match(
+      issuesOf(withSpec({ redis: { resources: { memory: { limit: 2 ** 60 } } } })).join('\n'),
+      /spec\.redis\.resources\.memory\.limit/,
+    );
+    assert.match(issuesOf(withSpec({ resources: { pods: 2 ** 60 } }))[0] ?? '', /^spec\.resources\.pods: /);
+  });
 });
 
 test('valid tenants pass, including every optional field', () => {

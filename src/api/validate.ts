@@ -23,7 +23,7 @@ export function formatPath(path: readonly PropertyKey[]): string {
   let out = '';
   for (const segment of path) {
     if (typeof segment === 'number') out += `[${segment}]`;
-    else if (typeof segment === 'string' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(segment))
+    else if (typeof segment === 'string' && /^[A-Za-z_][A-Za-z0-9_-]*$/.test(segment))
       out += out ? `.${segment}` : segment;
     else out += `[${JSON.stringify(String(segment))}]`;
   }
@@ -66,7 +66,23 @@ function dedupe(issues: ValidationIssue[]): ValidationIssue[] {
   });
 }
 
-export function validateTenant(input: unknown): ValidationResult {
+/**
+ * The input as the API server keeps it: a field set to `null` is dropped (a CRD prunes nulls of
+ * fields that are not nullable, and none of the Tenant's is), so `displayName: null` means unset.
+ * Array items are kept: a `null` item is refused by both.
+ */
+export function withoutNullFields(input: unknown): unknown {
+  if (Array.isArray(input)) return input.map(withoutNullFields);
+  if (typeof input !== 'object' || input === null) return input;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(input)) {
+    if (value !== null) out[key] = withoutNullFields(value);
+  }
+  return out;
+}
+
+export function validateTenant(raw: unknown): ValidationResult {
+  const input = withoutNullFields(raw);
   const result = tenant.safeParse(input);
   const nameProblem = checkNameIsTenantId(input);
   const issues = [

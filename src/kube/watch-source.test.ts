@@ -189,6 +189,33 @@ describe('KubeWatchSource', () => {
     assert.equal(params.get('labelSelector'), 'app.kubernetes.io/managed-by=tenant-operator');
   });
 
+  it('asks for metadata only (PartialObjectMetadata) when told, on the list and on the watch', async () => {
+    api.route = (req, res, url) => {
+      if (url.searchParams.get('watch') === 'true') {
+        res.writeHead(200, { 'content-type': 'application/json' }).end();
+        return;
+      }
+      json(res, 200, {
+        kind: 'PartialObjectMetadataList',
+        apiVersion: 'meta.k8s.io/v1',
+        metadata: { resourceVersion: '5' },
+        items: [o('s', '4')],
+      });
+    };
+    const secrets = source({ metadataOnly: true, path: '/api/v1/secrets' });
+    await secrets.list(AbortSignal.timeout(5000));
+    await secrets.watch('5', async () => {}, AbortSignal.timeout(5000));
+    assert.deepEqual(
+      api.requests.map((r) => r.headers.accept),
+      [
+        'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1',
+        'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1',
+      ],
+    );
+    await source().list(AbortSignal.timeout(5000));
+    assert.equal(api.requests[0]?.headers.accept, 'application/json', 'whole objects otherwise');
+  });
+
   it('maps an ERROR event with code 410 to ResourceVersionExpiredError and other ERRORs to KubeApiError', async () => {
     api.route = (_req, res) => {
       res.writeHead(200);

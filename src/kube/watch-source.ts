@@ -35,7 +35,16 @@ export interface KubeWatchSourceOptions {
   random?: () => number;
   /** Overrides the user agent of `rest`. */
   userAgent?: string;
+  /**
+   * List and watch `PartialObjectMetadata` instead of whole objects: the API server sends only
+   * each object's metadata (a Secret's data never leaves it).
+   */
+  metadataOnly?: boolean;
 }
+
+const JSON_ACCEPT = 'application/json';
+const METADATA_LIST_ACCEPT = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1';
+const METADATA_WATCH_ACCEPT = 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1';
 
 /** The watch stream carried something that is not a watch event. */
 export class WatchStreamError extends Error {
@@ -65,6 +74,7 @@ export class KubeWatchSource<T extends InformerObject> implements WatchSource<T>
   readonly #minTimeout: number;
   readonly #random: () => number;
   readonly #userAgent: string | undefined;
+  readonly #metadataOnly: boolean;
 
   constructor(options: KubeWatchSourceOptions) {
     if (!options.path.startsWith('/')) {
@@ -78,6 +88,7 @@ export class KubeWatchSource<T extends InformerObject> implements WatchSource<T>
     this.#minTimeout = options.minWatchTimeoutSeconds ?? 300;
     this.#random = options.random ?? Math.random;
     this.#userAgent = options.userAgent;
+    this.#metadataOnly = options.metadataOnly ?? false;
   }
 
   async list(signal: AbortSignal): Promise<ListResult<T>> {
@@ -110,6 +121,7 @@ export class KubeWatchSource<T extends InformerObject> implements WatchSource<T>
           timeoutSeconds: String(timeoutSeconds),
         },
         both,
+        this.#metadataOnly ? METADATA_WATCH_ACCEPT : JSON_ACCEPT,
       );
       if (response.status !== 200) {
         throw statusError(response.status, await safeText(response), 'WATCH', this.#path, resourceVersion);
@@ -154,7 +166,7 @@ export class KubeWatchSource<T extends InformerObject> implements WatchSource<T>
   }
 
   async #getJson<B>(query: Record<string, string | undefined>, signal: AbortSignal): Promise<B> {
-    const response = await this.#send(query, signal);
+    const response = await this.#send(query, signal, this.#metadataOnly ? METADATA_LIST_ACCEPT : JSON_ACCEPT);
     const text = await response.text();
     if (response.status !== 200) {
       throw statusError(response.status, text, 'LIST', this.#path, undefined);
@@ -166,10 +178,11 @@ export class KubeWatchSource<T extends InformerObject> implements WatchSource<T>
     }
   }
 
-  #send(query: Record<string, string | undefined>, signal: AbortSignal): Promise<Response> {
+  #send(query: Record<string, string | undefined>, signal: AbortSignal, accept: string): Promise<Response> {
     return this.#rest.send(this.#path, {
       query: { labelSelector: this.#labelSelector, fieldSelector: this.#fieldSelector, ...query },
       signal,
+      accept,
       ...(this.#userAgent ? { userAgent: this.#userAgent } : {}),
     });
   }

@@ -170,6 +170,9 @@ export function createOperatorCaches(options: CacheOptions): OperatorCaches {
         rest,
         path: collectionPath(type),
         labelSelector: managedSelector,
+        // The reconciler needs to know only that a Secret exists and whose it is; its data (every
+        // tenant's Redis password) stays out of the operator's memory.
+        metadataOnly: type.kind === 'Secret',
         ...(options.userAgent ? { userAgent: options.userAgent } : {}),
       }),
       handlers: childHandlers(type, () => informer.hasSynced()),

@@ -85,4 +85,18 @@ describe('recent writes', () => {
     assert.equal(dataOf(recent.resolve(KEY, cm('b7', 'new'))), 'new');
     assert.equal(recent.size(), 0);
   });
+
+  it('remembers of a written Secret only its metadata: the password is not kept', () => {
+    const { recent } = writes();
+    const secret: KubeObject = {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'x-redis-auth', namespace: 'tenant-x', resourceVersion: '3', labels: {} },
+      data: { password: 'c2VjcmV0' },
+    };
+    recent.wrote(secret);
+    const remembered = recent.resolve(objectKey(secret), undefined);
+    assert.equal(remembered?.metadata.name, 'x-redis-auth');
+    assert.ok(!('data' in (remembered ?? {})), 'no data remembered');
+  });
 });

@@ -49,10 +49,16 @@ function compareVersions(a: string | undefined, b: string | undefined): number |
   return x === y ? 0 : x > y ? 1 : -1;
 }
 
+/** What is worth remembering of a write: no managedFields, and of a Secret only its metadata. */
 function trimmed(obj: KubeObject): KubeObject {
-  if (!('managedFields' in obj.metadata)) return obj;
-  const { managedFields: _large, ...metadata } = obj.metadata;
-  return { ...obj, metadata };
+  let kept = obj;
+  if (obj.kind === 'Secret') {
+    const { data: _data, stringData: _stringData, ...rest } = obj as KubeObject & Record<string, unknown>;
+    kept = rest as KubeObject;
+  }
+  if (!('managedFields' in kept.metadata)) return kept;
+  const { managedFields: _large, ...metadata } = kept.metadata;
+  return { ...kept, metadata };
 }
 
 export function createRecentWrites(options: { ttlMs?: number; now?: () => number } = {}): RecentWrites {

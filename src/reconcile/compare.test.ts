@@ -55,3 +55,23 @@ test('empty objects in the desired state match whatever the server keeps', () =>
   assert.deepEqual(differences({ spec: { podSelector: {} } }, { spec: { podSelector: {} } }), []);
   assert.deepEqual(differences({ spec: { podSelector: {} } }, { spec: {} }), []);
 });
+
+test('empty lists and strings the API server omits are not drift', () => {
+  assert.deepEqual(differences({ spec: { tolerations: [] } }, { spec: {} }), []);
+  assert.deepEqual(differences({ env: [{ name: 'EMPTY', value: '' }] }, { env: [{ name: 'EMPTY' }] }), []);
+  assert.deepEqual(differences({ spec: { tolerations: [] } }, { spec: { tolerations: [{ key: 'x' }] } }), [
+    'spec.tolerations',
+  ]);
+  assert.deepEqual(differences({ env: [{ value: '' }] }, { env: [{ value: 'set' }] }), ['env[0].value']);
+});
+
+test('an empty label or annotation value is stored, so its absence is drift', () => {
+  assert.deepEqual(differences({ metadata: { labels: { team: '' } } }, { metadata: { labels: {} } }), [
+    'metadata.labels.team',
+  ]);
+  assert.deepEqual(differences({ data: { empty: '' } }, { data: {} }), ['data.empty']);
+  assert.deepEqual(
+    differences({ metadata: { labels: { team: '' } } }, { metadata: { labels: { team: '' } } }),
+    [],
+  );
+});

@@ -74,14 +74,15 @@ const OMITTED_WHEN_EMPTY_MAPS = new Set([
 function omitEmpty(value: unknown, key?: string): unknown {
   if (Array.isArray(value)) return value.map((v) => omitEmpty(v));
   if (!isPlainObject(value)) return value;
+  // A string map keeps its empty values (a label `team: ""` is stored).
+  const stringMap = key !== undefined && OMITTED_WHEN_EMPTY_MAPS.has(key);
   const out: Json = {};
   for (const [k, v] of Object.entries(value)) {
     const inner = omitEmpty(v, k);
-    if (inner === '' || (Array.isArray(inner) && inner.length === 0)) continue;
+    if ((inner === '' && !stringMap) || (Array.isArray(inner) && inner.length === 0)) continue;
     if (isPlainObject(inner) && Object.keys(inner).length === 0 && OMITTED_WHEN_EMPTY_MAPS.has(k)) continue;
     out[k] = inner;
   }
-  void key;
   return out;
 }
 
@@ -344,7 +345,9 @@ export class FakeApiServer implements KubeWriter {
   }
 
   #store(key: string, stored: Stored, method: string): KubeObject {
-    const obj = omitEmpty(stored.obj) as KubeObject;
+    // Custom resources are stored as sent (no Go struct with omitempty behind them).
+    const custom = stored.obj.apiVersion.startsWith('neurallog.io/');
+    const obj = custom ? stored.obj : (omitEmpty(stored.obj) as KubeObject);
     this.#validate(obj, method);
     this.stored.set(key, { ...stored, obj });
     this.#notify(obj, false);

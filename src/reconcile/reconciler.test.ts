@@ -181,6 +181,26 @@ describe('reconcile: a new tenant', () => {
 });
 
 describe('reconcile: drift and changes', () => {
+  it('a tenant full of empty lists, maps and values converges and then writes nothing', async () => {
+    const h = setup({
+      server: {
+        env: [{ name: 'EMPTY', value: '' }],
+        tolerations: [],
+        podLabels: {},
+        podAnnotations: {},
+        nodeSelector: {},
+      },
+      redis: { config: {} },
+      networkPolicy: { allowedNamespaces: [], ingressRules: [{ from: {}, ports: [] }], egressRules: [] },
+    });
+    await h.reconcile();
+    await h.reconcile();
+    h.reset();
+    await h.reconcile();
+    assertNoWrites(h.server, 'what the API server dropped is not drift');
+    assert.deepEqual(h.events.withReason('DriftCorrected'), []);
+  });
+
   it('restores a deleted child with a DriftCorrected event and the drift metric', async () => {
     const h = setup();
     await h.reconcile();

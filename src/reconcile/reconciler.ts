@@ -3,7 +3,6 @@
  * Auth, children, diagnosis, status — each in a module of its own. Everything is read from the
  * caches it is handed (with the operator's own recent writes); only differences are written.
  */
-import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { type ResolvedTenant, resolveTenant } from '../api/resolve.ts';
 import type { TenantStatus } from '../api/status.ts';
@@ -13,6 +12,7 @@ import type { KubeObject, KubeWriter } from '../kube/objects.ts';
 import { objectKey } from '../kube/resources.ts';
 import { render } from '../render/index.ts';
 import { FINALIZER, type RenderedObject, names, selectorLabels } from '../render/meta.ts';
+import { generateRedisPassword } from '../render/redis-conf.ts';
 import { isCreateOnly, renderRedisSecret } from '../render/redis.ts';
 import { PermanentError } from '../runtime/controller.ts';
 import { plannedEvents } from './announce.ts';
@@ -127,7 +127,7 @@ export function createReconciler(options: ReconcilerOptions) {
     authUrl: options.authUrl,
     authDeregisterTimeoutMs: options.authDeregisterTimeoutMs,
     now: options.now ?? (() => new Date()),
-    generatePassword: options.generatePassword ?? (() => randomBytes(32).toString('base64url')),
+    generatePassword: options.generatePassword ?? generateRedisPassword,
   };
   const now = services.now;
 

@@ -50,7 +50,9 @@ describe('renderNetworkPolicies', () => {
         });
         assert.equal('annotations' in p.metadata, false);
         assert.equal('ownerReferences' in p.metadata, false);
-        assert.deepEqual(p.spec.podSelector, {}, `${p.metadata.name} selects every pod`);
+        if (p.metadata.name !== 'allow-system-ingress') {
+          assert.deepEqual(p.spec.podSelector, {}, `${p.metadata.name} selects every pod`);
+        }
       }
     });
 
@@ -78,11 +80,22 @@ describe('renderNetworkPolicies', () => {
       });
     });
 
-    it('allow-system-ingress allows ingress from neurallog-system and ingress-nginx', () => {
+    it('allow-system-ingress allows neurallog-system and ingress-nginx to the server pods on port http only', () => {
       assert.deepEqual(byName(policies, 'allow-system-ingress').spec, {
-        podSelector: {},
+        podSelector: {
+          matchLabels: {
+            'app.kubernetes.io/instance': 'acme',
+            'app.kubernetes.io/component': 'server',
+            'neurallog.io/tenant': 'acme',
+          },
+        },
         policyTypes: ['Ingress'],
-        ingress: [{ from: [nsPeer('neurallog-system'), nsPeer('ingress-nginx')] }],
+        ingress: [
+          {
+            from: [nsPeer('neurallog-system'), nsPeer('ingress-nginx')],
+            ports: [{ protocol: 'TCP', port: 'http' }],
+          },
+        ],
       });
     });
 

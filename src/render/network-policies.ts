@@ -23,7 +23,6 @@ export const LABEL_NAMESPACE_NAME = 'kubernetes.io/metadata.name';
 export const SYSTEM_NAMESPACE = 'neurallog-system';
 /** Where the cluster's ingress controller runs. */
 export const INGRESS_NAMESPACE = 'ingress-nginx';
-/** Name of the server container's port (SPEC §2.6). */
 /** Annotation carrying a custom rule's `description`. */
 export const ANNOTATION_DESCRIPTION = 'neurallog.io/description';
 
@@ -173,10 +172,16 @@ export function renderNetworkPolicies(t: ResolvedTenant): NetworkPolicyObject[] 
       ingress: [{ from: [samePodsPeer()] }],
       egress: [{ to: [samePodsPeer()] }],
     }),
+    // Only the server's HTTP port: Redis is reachable from inside the tenant namespace alone.
     policy(t, POLICY_NAMES.systemIngress, {
-      podSelector: {},
+      podSelector: { matchLabels: selectorLabels(t, 'server') },
       policyTypes: ['Ingress'],
-      ingress: [{ from: [inNamespace(SYSTEM_NAMESPACE), inNamespace(INGRESS_NAMESPACE)] }],
+      ingress: [
+        {
+          from: [inNamespace(SYSTEM_NAMESPACE), inNamespace(INGRESS_NAMESPACE)],
+          ports: [{ protocol: 'TCP', port: SERVER_PORT_NAME }],
+        },
+      ],
     }),
   ];
   const allowed = uniqueNamespaces(np.allowedNamespaces);

@@ -74,12 +74,15 @@ export function podTemplateAnnotations(
   return Object.keys(annotations).length > 0 ? annotations : undefined;
 }
 
-/** nodeSelector, tolerations and affinity, copied (not shared) when set. */
+/** nodeSelector, tolerations and affinity, copied (not shared) when set and not empty (the API server drops empties). */
 export function podPlacement(placement: ResolvedPlacement): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  if (placement.nodeSelector) out.nodeSelector = structuredClone(placement.nodeSelector);
-  if (placement.tolerations) out.tolerations = structuredClone(placement.tolerations);
-  if (placement.affinity) out.affinity = structuredClone(placement.affinity);
+  if (placement.nodeSelector && Object.keys(placement.nodeSelector).length > 0)
+    out.nodeSelector = structuredClone(placement.nodeSelector);
+  if (placement.tolerations && placement.tolerations.length > 0)
+    out.tolerations = structuredClone(placement.tolerations);
+  if (placement.affinity && Object.keys(placement.affinity).length > 0)
+    out.affinity = structuredClone(placement.affinity);
   return out;
 }
 

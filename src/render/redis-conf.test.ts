@@ -1,6 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { ALLOWED_REDIS_DIRECTIVE_NAMES } from '../api/redis-config.ts';
 import type { ResolvedTenant } from '../api/resolve.ts';
+import { validateTenant } from '../api/validate.ts';
 import { resolvedTenant } from './fixtures.test-util.ts';
 import { configHash, maxMemoryBytes, renderAuthConf, renderRedisConf } from './redis-conf.ts';
 
@@ -108,11 +111,60 @@ describe('renderRedisConf', () => {
     assert.ok(renderRedisConf(a).endsWith('include /etc/redis/auth/auth.conf\n'));
   });
 
-  it('refuses directives that skipped validation: reserved names, bad names, multi-line values', () => {
-    assert.throws(() => renderRedisConf(withRawConfig({ requirepass: 'x' })), /set by the operator/);
-    assert.throws(() => renderRedisConf(withRawConfig({ include: '/tmp/x' })), /set by the operator/);
-    assert.throws(() => renderRedisConf(withRawConfig({ 'bad name': 'x' })), /not a redis.conf directive/);
-    assert.throws(() => renderRedisConf(withRawConfig({ timeout: '0\nrequirepass x' })), /single line/);
+  it('refuses directives that skipped validation: keys off the allow-list, unsafe values', () => {
+    assert.throws(() => renderRedisConf(withRawConfig({ requirepass: 'x' })), /not an allowed redis.conf/);
+    assert.throws(() => renderRedisConf(withRawConfig({ include: '/tmp/x' })), /not an allowed redis.conf/);
+    assert.throws(
+      () => renderRedisConf(withRawConfig({ user: 'x on nopass' })),
+      /spec\.redis\.config\.user:/,
+    );
+    assert.throws(() => renderRedisConf(withRawConfig({ 'bad name': 'x' })), /not an allowed redis.conf/);
+    assert.throws(() => renderRedisConf(withRawConfig({ timeout: '0\nrequirepass x' })), /one line/);
+    assert.throws(() => renderRedisConf(withRawConfig({ timeout: '0\rrequirepass x' })), /one line/);
+    assert.throws(() => renderRedisConf(withRawConfig({ save: '"\\n" x' })), /without quotes/);
+  });
+
+  it('never carries an extra directive: one line per directive, whatever the values', () => {
+    const names = [...ALLOWED_REDIS_DIRECTIVE_NAMES, 'user', 'include', 'requirepass', 'Hz'];
+    const defaults = renderRedisConf(resolvedTenant())
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => l.split(' ')[0]!);
+    fc.assert(
+      fc.property(
+        fc.dictionary(fc.constantFrom(...names), fc.oneof(fc.string({ unit: 'binary' }), fc.string()), {
+          maxKeys: 6,
+        }),
+        (config) => {
+          const spec = { redis: { config } };
+          const valid = validateTenant({
+            apiVersion: 'neurallog.io/v1',
+            kind: 'Tenant',
+            metadata: { name: 'acme' },
+            spec,
+          });
+          if (!valid.ok) {
+            assert.throws(() => renderRedisConf(withRawConfig(config)));
+            return;
+          }
+          const text = renderRedisConf(resolvedTenant(spec));
+          // Redis reads its config file line by line (split at "\n", each line trimmed of
+          // whitespace including "\r"); the first word of a line is the directive.
+          const lines = text.split('\n').filter((l) => l.trim() !== '');
+          const added = Object.keys(config).filter((k) => !defaults.includes(k));
+          assert.equal(lines.length, defaults.length + added.length);
+          assert.equal(lines.at(-1), 'include /etc/redis/auth/auth.conf');
+          for (const line of lines.slice(0, -1)) {
+            const name = line.split(' ')[0]!;
+            assert.ok(ALLOWED_REDIS_DIRECTIVE_NAMES.includes(name) || defaults.includes(name), line);
+          }
+          for (const [key, value] of Object.entries(config)) {
+            assert.ok(lines.includes(`${key} ${value === '' ? '""' : value}`), `${key} ${value}`);
+          }
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
 });
 

@@ -4,10 +4,15 @@
  * The text is byte-for-byte stable for the same tenant, because its hash (`configHash`) is put on
  * the Redis pod template: any change of the file rolls the pods, and nothing else does.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { ResolvedTenant } from '../api/resolve.ts';
 import { quantityToBytes } from '../api/quantity.ts';
-import { RESERVED_REDIS_DIRECTIVES } from '../api/spec.ts';
+import {
+  REDIS_CONFIG_VALUE_RULE_TEXT,
+  isAllowedRedisDirective,
+  isValidRedisConfigValue,
+  notAllowedMessage,
+} from '../api/redis-config.ts';
 import { REDIS_PORT } from './meta.ts';
 
 /** Where the ConfigMap (`redis.conf`) is mounted in the Redis container. */
@@ -25,9 +30,6 @@ export const REDIS_DATA_DIR = '/data';
 const MAXMEMORY_NUMERATOR = 4n;
 const MAXMEMORY_DENOMINATOR = 5n;
 
-const DIRECTIVE_NAME = /^[a-z][a-z0-9-]*$/;
-const RESERVED: ReadonlySet<string> = new Set(RESERVED_REDIS_DIRECTIVES);
-
 /** `maxmemory` for a container memory limit: 80 % of it in bytes, rounded down. */
 export function maxMemoryBytes(memoryLimit: string | number): number {
   const bytes = BigInt(quantityToBytes(memoryLimit));
@@ -35,8 +37,8 @@ export function maxMemoryBytes(memoryLimit: string | number): number {
 }
 
 /**
- * The operator's own directives, in file order. `spec.redis.config` may replace the ones not in
- * RESERVED_REDIS_DIRECTIVES (appendonly, appendfsync, maxmemory, maxmemory-policy).
+ * The operator's own directives, in file order. `spec.redis.config` may replace the ones on the
+ * allow-list (appendonly, appendfsync, maxmemory, maxmemory-policy).
  */
 function defaultDirectives(t: ResolvedTenant): [string, string][] {
   return [
@@ -52,18 +54,16 @@ function defaultDirectives(t: ResolvedTenant): [string, string][] {
 }
 
 /**
- * Refuses what validation already refuses (reserved or malformed names, multi-line values), so a
- * tenant that somehow skipped validation still cannot smuggle a directive into the file.
+ * Refuses what validation already refuses (a key off the allow-list, a value with a line break,
+ * a quote or a backslash), so a tenant that somehow skipped validation still cannot smuggle a
+ * directive into the file.
  */
 function checkUserDirective(name: string, value: string): void {
-  if (!DIRECTIVE_NAME.test(name)) {
-    throw new Error(`spec.redis.config: ${JSON.stringify(name)} is not a redis.conf directive name`);
+  if (!isAllowedRedisDirective(name)) {
+    throw new Error(`spec.redis.config.${name}: ${notAllowedMessage(name)}`);
   }
-  if (RESERVED.has(name)) {
-    throw new Error(`spec.redis.config: "${name}" is set by the operator and cannot be overridden`);
-  }
-  if (/[\r\n\0]/.test(value)) {
-    throw new Error(`spec.redis.config: the value of "${name}" must be a single line`);
+  if (!isValidRedisConfigValue(value)) {
+    throw new Error(`spec.redis.config.${name}: ${REDIS_CONFIG_VALUE_RULE_TEXT}`);
   }
 }
 
@@ -74,7 +74,8 @@ const byCodeUnits = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 
  * `redis.conf`: the defaults, then `spec.redis.config` sorted by key (a key naming a default
  * replaces that line where it stands; other keys are appended in sorted order), then the `include`
  * of the Secret's auth.conf. The include comes last so that nothing before it can override
- * `requirepass`/`masterauth`. Values are written verbatim (Redis' own quoting rules apply).
+ * `requirepass`/`masterauth`. A value is written verbatim: it holds no quote, backslash or line
+ * break (checked above), so Redis reads it as the space-separated words it shows.
  */
 export function renderRedisConf(t: ResolvedTenant): string {
   const lines = defaultDirectives(t);
@@ -97,6 +98,11 @@ export function renderRedisConf(t: ResolvedTenant): string {
 
 /** Characters a generated password may use: printable ASCII without quotes, backslash or space. */
 const PASSWORD_PATTERN = /^[!#-&(-[\]-~]+$/;
+
+/** A new Redis password: 32 random bytes as base64url text (within PASSWORD_PATTERN). */
+export function generateRedisPassword(): string {
+  return randomBytes(32).toString('base64url');
+}
 
 /** `auth.conf`, kept in the Secret: the password Redis requires and the one replicas use upstream. */
 export function renderAuthConf(password: string): string {

@@ -141,6 +141,17 @@ describe('server Deployment', () => {
     assert.ok(!('annotations' in spec(deployment()).template.metadata));
   });
 
+  it('renders nothing the API server would drop: empty env values, tolerations, nodeSelector, affinity', () => {
+    const d = deployment({
+      server: { env: [{ name: 'EMPTY', value: '' }], tolerations: [], nodeSelector: {}, affinity: {} },
+    });
+    assert.deepEqual(
+      container(d).env.find((e: EnvVar) => e.name === 'EMPTY'),
+      { name: 'EMPTY' },
+    );
+    for (const field of ['tolerations', 'nodeSelector', 'affinity']) assert.ok(!(field in podSpec(d)), field);
+  });
+
   it('readiness and liveness GET probePath on http', () => {
     for (const [s, path] of [
       [{}, '/health'],

@@ -64,7 +64,8 @@ export function mergeEnv(items: readonly EnvVar[]): RenderedEnvVar[] {
 /** A fresh EnvVar with only the Kubernetes fields, in a fixed key order. */
 function copyEnvVar(item: EnvVar): RenderedEnvVar {
   const copy: RenderedEnvVar = { name: item.name };
-  if (item.value !== undefined) copy.value = item.value;
+  // The API server omits an empty value; rendering it would read back as drift.
+  if (item.value !== undefined && item.value !== '') copy.value = item.value;
   if (item.valueFrom !== undefined) copy.valueFrom = structuredClone(item.valueFrom);
   return copy;
 }

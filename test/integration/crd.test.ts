@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { ALLOWED_REDIS_DIRECTIVES } from '../../src/api/redis-config.ts';
 import { repoRoot } from '../cluster/config.ts';
 import { type TestCluster, uniqueName, useCluster } from '../cluster/fixture.ts';
 import { waitFor } from '../cluster/wait.ts';
@@ -90,10 +91,26 @@ describe('Tenant CRD on the API server', { timeout: 300_000 }, () => {
       /spec\.server\.env\[0\].*value or valueFrom/,
     ],
     [
-      'a reserved redis directive',
+      'a redis directive the operator owns',
       '  redis:\n    config:\n      requirepass: x',
-      /spec\.redis\.config.*operator owns/,
+      /spec\.redis\.config\.requirepass is not an allowed redis\.conf directive/,
     ],
+    [
+      'a redis ACL user (would bypass requirepass)',
+      "  redis:\n    config:\n      hz: '10'\n      user: x on nopass ~* +@all",
+      /spec\.redis\.config\.user is not an allowed redis\.conf directive.*kubectl explain tenant\.spec\.redis\.config/,
+    ],
+    [
+      'a redis module',
+      '  redis:\n    config:\n      loadmodule: /tmp/evil.so',
+      /spec\.redis\.config\.loadmodule is not an allowed/,
+    ],
+    [
+      'a multi-line redis value',
+      '  redis:\n    config:\n      save: "60 1\\nrequirepass x"',
+      /spec\.redis\.config\.save/,
+    ],
+    ['a quoted redis value', `  redis:\n    config:\n      save: '"60 1"'`, /spec\.redis\.config\.save/],
   ];
   for (const [what, spec, field] of rejected) {
     test(`the API server rejects ${what}, naming the field`, async () => {
@@ -164,6 +181,16 @@ describe('Tenant CRD on the API server', { timeout: 300_000 }, () => {
     ]);
     assert.notEqual(drop.code, 0);
     assert.match(drop.stderr, /immutable/);
+  });
+
+  test('the API server accepts every allowed redis directive with its documented example', async () => {
+    const config = [...ALLOWED_REDIS_DIRECTIVES]
+      .map(([name, d]) => `      ${name}: ${JSON.stringify(d.example)}`)
+      .join('\n');
+    const result = await cluster.kubectl(['apply', '--dry-run=server', '-f', '-'], {
+      input: tenantYaml(uniqueName('redis-config'), `  redis:\n    config:\n${config}`),
+    });
+    assert.equal(result.code, 0, result.stderr);
   });
 
   test('the offline validator agrees with the API server on the samples', async () => {

@@ -56,15 +56,23 @@ export async function runControlPlaneFault(
   const specs = new Map<string, Record<string, unknown>>(names.map((n) => [n, {}]));
   const operator: OperatorProcess = await startOperator({ cluster, authUrl: peer.url, name: options.prefix });
   let changes = 0;
-  /** Changes every tenant (each call a new value); false if the API server refused. */
+  /**
+   * Changes every tenant (each call a new value); false if the API server refused any of it. A
+   * refused or cut-short apply may have changed some tenants and not others, so what every tenant
+   * must converge to is read back from the API server afterwards, not assumed.
+   */
   const changeAll = async (round: number): Promise<boolean> => {
-    for (const n of names)
-      specs.set(n, { server: { env: [{ name: 'ROUND', value: String(round) }], replicas: 1 + (round % 2) } });
+    const wanted = names.map((n) =>
+      tenantManifest(n, {
+        server: { env: [{ name: 'ROUND', value: String(round) }], replicas: 1 + (round % 2) },
+      }),
+    );
     const applied = await cluster.kubectl(['apply', '-f', '-', '--request-timeout=5s'], {
-      input: names.map((n) => tenantManifest(n, specs.get(n) ?? {})).join('---\n'),
-      timeoutMs: 15_000,
+      input: wanted.join('---\n'),
+      timeoutMs: 15_000 + 2_000 * names.length,
     });
-    if (applied.code === 0) changes += names.length;
+    // While the API server is down nothing can be read back; the change after the fault is.
+    changes += await adoptServerSpecs(cluster, specs).catch(() => 0);
     return applied.code === 0;
   };
   try {
@@ -109,7 +117,12 @@ export async function runControlPlaneFault(
     }
     const faultMs = Date.now() - startedAt;
     log(`fault over after ${faultMs} ms`);
-    await changeAll(3); // right after the fault
+    // Right after the fault; the API server may still refuse for a moment, so until it accepts.
+    await waitFor(async () => (await changeAll(3)) || notYet('the change after the fault was refused'), {
+      timeoutMs: 120_000,
+      intervalMs: 2_000,
+      description: 'the API server to accept a change of every tenant after the fault',
+    });
     const recoveredAt = Date.now();
     await waitForTenantsReady(cluster, names, 120_000 + 5_000 * names.length);
     await waitForLastSpec(cluster, names, specs);
@@ -135,6 +148,27 @@ export async function runControlPlaneFault(
     await operator.stop();
     await peer.close();
   }
+}
+
+/**
+ * Takes each tenant's spec as the API server holds it (the truth after a partly applied change)
+ * and returns how many specs changed from what was known.
+ */
+async function adoptServerSpecs(
+  cluster: TestCluster,
+  specs: Map<string, Record<string, unknown>>,
+): Promise<number> {
+  const list = await cluster.getJson<{
+    items: Array<{ metadata: { name: string }; spec?: Record<string, unknown> }>;
+  }>(['tenants']);
+  let changed = 0;
+  for (const t of list?.items ?? []) {
+    if (!specs.has(t.metadata.name)) continue;
+    const before = JSON.stringify(specs.get(t.metadata.name));
+    specs.set(t.metadata.name, t.spec ?? {});
+    if (JSON.stringify(t.spec ?? {}) !== before) changed++;
+  }
+  return changed;
 }
 
 /** Every tenant's server Deployment carries the env value of its last spec. */

@@ -7,7 +7,7 @@
 //
 // Scenarios: chaos (100 tenants, 30 SIGKILLs, 20 deletions), faults (etcd SIGKILLed, kube-apiserver
 // restarted, every node NotReady, 30 tenants each), failover (two replicas, 10 leader SIGKILLs),
-// fuzz (hostile Tenants) and security (see their files).
+// fuzz (1000 hostile Tenants, `--fuzz-cases N` to change) and security (see their files).
 import { execFileSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, totalmem, tmpdir } from 'node:os';
@@ -18,6 +18,7 @@ import { readVersions, repoRoot } from '../cluster/config.ts';
 import { runCrashChaos } from './chaos.ts';
 import { type ControlPlaneFault, runControlPlaneFault } from './control-plane-faults.ts';
 import { runFailover } from './failover.ts';
+import { runFuzz } from './fuzz.ts';
 import { writeReliabilityReport } from './report.ts';
 
 process.env['NEURALLOG_CLUSTER_DIR'] ||= join(tmpdir(), 'neurallog-reliability-cluster');
@@ -26,9 +27,10 @@ const { values } = parseArgs({
   options: {
     only: { type: 'string' },
     seed: { type: 'string', default: String(Date.now() % 1_000_000) },
+    'fuzz-cases': { type: 'string', default: '1000' },
   },
 });
-const only = new Set((values.only ?? 'chaos,faults,failover').split(','));
+const only = new Set((values.only ?? 'chaos,faults,failover,fuzz').split(','));
 const seed = Number(values.seed);
 const log = (line: string) =>
   process.stderr.write(`[reliability ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
@@ -135,6 +137,30 @@ if (only.has('failover'))
           takeoverP50Seconds: (sorted[Math.floor((sorted.length - 1) / 2)] ?? 0) / 1000,
           takeoverMaxSeconds: (sorted.at(-1) ?? 0) / 1000,
           writesByReplica: r.writesByReplica,
+        },
+      };
+    }),
+  );
+
+if (only.has('fuzz'))
+  scenarios.push(
+    await scenario('hostile input', async () => {
+      const r = await runFuzz({ cases: Number(values['fuzz-cases']), seed, log });
+      return {
+        problems: r.problems,
+        figures: {
+          seed: r.seed,
+          cases: r.cases,
+          outcomes: r.outcomes,
+          reportedReasons: r.reasons,
+          disagreements: r.disagreements.length,
+          knownDisagreements: r.knownDisagreements.length,
+          unnamedRefusals: r.unnamedRefusals.length,
+          badRedisConfigs: r.badConfigs.length,
+          operatorWritesPerTenantMedian: r.medianWrites,
+          operatorWritesPerTenantMax: r.maxWrites,
+          operatorExited: r.operatorExited ?? 'no',
+          changeKinds: r.kinds,
         },
       };
     }),

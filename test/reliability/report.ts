@@ -23,6 +23,8 @@ interface Run {
   versions: Record<string, string>;
   seed: number;
   scenarios: Scenario[];
+  /** Added by hand after a run: what a failure turned out to be, and what was done about it. */
+  note?: string;
 }
 
 const fmt = (v: unknown): string => {
@@ -62,6 +64,7 @@ export async function writeReliabilityReport(): Promise<void> {
       `Machine: ${run.machine.cores} cores (${run.machine.cpu ?? 'unknown CPU'}), ${run.machine.memoryGiB} GiB, Node ${run.machine.node}; ` +
         `Kubernetes ${run.versions['kubernetes'] ?? '?'}, etcd ${run.versions['etcd'] ?? '?'}, kwok ${run.versions['kwok'] ?? '?'}. File: \`results/${file}\`.`,
       '',
+      ...(run.note ? [`**Note:** ${run.note}`, ''] : []),
       '| scenario | outcome | time | figures | problems |',
       '| --- | --- | ---: | --- | --- |',
     );
