@@ -122,6 +122,102 @@ export const envVar = z
     [CEL]: [ENV_VALUE_XOR],
   });
 
+/** A CEL rule of the CRD and the same rule in TypeScript, so validate and the API server agree. */
+interface PairedRule<T> {
+  cel: CelRule;
+  holds: (value: T) => boolean;
+}
+
+function refineBy<T>(rules: PairedRule<T>[]) {
+  return (value: T, ctx: z.RefinementCtx) => {
+    for (const { cel, holds } of rules) {
+      if (!holds(value)) ctx.addIssue({ code: 'custom', message: cel.message });
+    }
+  };
+}
+
+interface TolerationFields {
+  key?: string | undefined;
+  operator?: string | undefined;
+  value?: string | undefined;
+  effect?: string | undefined;
+  tolerationSeconds?: number | undefined;
+}
+
+// The checks the API server makes on a pod's tolerations (core/v1 validation), so a tenant it
+// would refuse at the Deployment is refused at the Tenant instead.
+const TOLERATION_RULES: PairedRule<TolerationFields>[] = [
+  {
+    cel: {
+      rule: "(has(self.key) && self.key != '') || (has(self.operator) && self.operator == 'Exists')",
+      message: 'operator must be Exists when key is empty',
+    },
+    holds: (t) => (t.key ?? '') !== '' || t.operator === 'Exists',
+  },
+  {
+    cel: {
+      rule: "!has(self.operator) || self.operator != 'Exists' || !has(self.value) || self.value == ''",
+      message: 'value must be empty when operator is Exists',
+    },
+    holds: (t) => t.operator !== 'Exists' || (t.value ?? '') === '',
+  },
+  {
+    cel: {
+      rule: "!has(self.tolerationSeconds) || (has(self.effect) && self.effect == 'NoExecute')",
+      message: 'effect must be NoExecute when tolerationSeconds is set',
+    },
+    holds: (t) => t.tolerationSeconds === undefined || t.effect === 'NoExecute',
+  },
+];
+
+interface RequirementFields {
+  operator: string;
+  values?: string[] | undefined;
+}
+
+const valueCount = (r: RequirementFields) => r.values?.length ?? 0;
+
+const VALUES_FOR_SET_OPERATORS: PairedRule<RequirementFields> = {
+  cel: {
+    rule: "!(self.operator in ['In', 'NotIn']) || (has(self.values) && size(self.values) > 0)",
+    message: 'values must be non-empty when operator is In or NotIn',
+  },
+  holds: (r) => !['In', 'NotIn'].includes(r.operator) || valueCount(r) > 0,
+};
+
+const NO_VALUES_FOR_EXISTS: PairedRule<RequirementFields> = {
+  cel: {
+    rule: "!(self.operator in ['Exists', 'DoesNotExist']) || !has(self.values) || size(self.values) == 0",
+    message: 'values must be empty when operator is Exists or DoesNotExist',
+  },
+  holds: (r) => !['Exists', 'DoesNotExist'].includes(r.operator) || valueCount(r) === 0,
+};
+
+const INTEGER = /^-?[0-9]+$/;
+
+const ONE_INTEGER_FOR_COMPARISONS: PairedRule<RequirementFields> = {
+  cel: {
+    rule: "!(self.operator in ['Gt', 'Lt']) || (has(self.values) && size(self.values) == 1 && self.values[0].matches('^-?[0-9]+$'))",
+    message: 'values must be exactly one integer when operator is Gt or Lt',
+  },
+  holds: (r) =>
+    !['Gt', 'Lt'].includes(r.operator) || (valueCount(r) === 1 && INTEGER.test(r.values?.[0] ?? '')),
+};
+
+const NODE_REQUIREMENT_RULES = [VALUES_FOR_SET_OPERATORS, NO_VALUES_FOR_EXISTS, ONE_INTEGER_FOR_COMPARISONS];
+const LABEL_REQUIREMENT_RULES = [VALUES_FOR_SET_OPERATORS, NO_VALUES_FOR_EXISTS];
+
+const MATCH_FIELDS_RULE: PairedRule<{ matchFields?: (RequirementFields & { key: string })[] | undefined }> = {
+  cel: {
+    rule: "!has(self.matchFields) || self.matchFields.all(r, r.key == 'metadata.name' && r.operator in ['In', 'NotIn'] && has(r.values) && size(r.values) == 1)",
+    message: 'matchFields supports only key metadata.name with operator In or NotIn and exactly one value',
+  },
+  holds: (term) =>
+    (term.matchFields ?? []).every(
+      (r) => r.key === 'metadata.name' && ['In', 'NotIn'].includes(r.operator) && valueCount(r) === 1,
+    ),
+};
+
 export const toleration = z
   .strictObject({
     key: z.string().max(317).optional().meta({ description: 'Taint key the toleration applies to.' }),
@@ -139,7 +235,163 @@ export const toleration = z
       .optional()
       .meta({ description: 'For NoExecute: how long the pod stays bound after the taint appears.' }),
   })
-  .meta({ description: 'A Kubernetes toleration.' });
+  .superRefine(refineBy(TOLERATION_RULES))
+  .meta({ description: 'A Kubernetes toleration.', [CEL]: TOLERATION_RULES.map(({ cel }) => cel) });
+
+const LABEL_KEY_MAX = 317;
+const LABEL_VALUE_MAX = 63;
+
+const stringList = (description: string, max = 100, itemMax = LABEL_KEY_MAX) =>
+  z
+    .array(z.string().max(itemMax).meta({ description: 'One value.' }))
+    .max(max)
+    .meta({ description });
+
+const nodeSelectorRequirement = z
+  .strictObject({
+    key: z
+      .string()
+      .min(1)
+      .max(LABEL_KEY_MAX)
+      .meta({ description: 'The label key (or field name) the selector applies to.' }),
+    operator: z.enum(['In', 'NotIn', 'Exists', 'DoesNotExist', 'Gt', 'Lt']).meta({
+      description: 'Relationship of the key to the values: In, NotIn, Exists, DoesNotExist, Gt or Lt.',
+    }),
+    values: stringList(
+      'Values for In and NotIn (non-empty), one integer for Gt and Lt, none for Exists and DoesNotExist.',
+      100,
+      LABEL_VALUE_MAX,
+    ).optional(),
+  })
+  .superRefine(refineBy(NODE_REQUIREMENT_RULES))
+  .meta({
+    description: 'A node selector requirement: a key, an operator and values.',
+    [CEL]: NODE_REQUIREMENT_RULES.map(({ cel }) => cel),
+  });
+
+const nodeSelectorTerm = z
+  .strictObject({
+    matchExpressions: z
+      .array(nodeSelectorRequirement)
+      .max(50)
+      .optional()
+      .meta({ description: "Requirements on the node's labels." }),
+    matchFields: z
+      .array(nodeSelectorRequirement)
+      .max(50)
+      .optional()
+      .meta({ description: "Requirements on the node's fields (metadata.name)." }),
+  })
+  .superRefine(refineBy([MATCH_FIELDS_RULE]))
+  .meta({ description: 'A node selector term; its requirements are ANDed.', [CEL]: [MATCH_FIELDS_RULE.cel] });
+
+const weight = z
+  .int()
+  .min(1, 'weight must be from 1 to 100')
+  .max(100, 'weight must be from 1 to 100')
+  .meta({ description: "Weight (1-100) added to a node's score when the term matches." });
+
+const nodeAffinity = z
+  .strictObject({
+    requiredDuringSchedulingIgnoredDuringExecution: z
+      .strictObject({
+        nodeSelectorTerms: z
+          .array(nodeSelectorTerm)
+          .min(1, 'nodeSelectorTerms needs at least one term')
+          .max(50)
+          .meta({ description: 'Terms ORed: a node matching any of them qualifies.' }),
+      })
+      .optional()
+      .meta({ description: 'Nodes the pods must run on.' }),
+    preferredDuringSchedulingIgnoredDuringExecution: z
+      .array(
+        z
+          .strictObject({ weight, preference: nodeSelectorTerm })
+          .meta({ description: 'A preferred node selector term with its weight.' }),
+      )
+      .max(50)
+      .optional()
+      .meta({ description: 'Nodes the scheduler prefers, by weight.' }),
+  })
+  .meta({ description: 'Node affinity of the pods.' });
+
+const labelSelector = z
+  .strictObject({
+    matchLabels: z
+      .record(z.string().max(LABEL_KEY_MAX), z.string().max(LABEL_VALUE_MAX))
+      .optional()
+      .meta({ description: 'Labels a pod must carry (ANDed).' }),
+    matchExpressions: z
+      .array(
+        z
+          .strictObject({
+            key: z.string().min(1).max(LABEL_KEY_MAX).meta({ description: 'The label key.' }),
+            operator: z
+              .enum(['In', 'NotIn', 'Exists', 'DoesNotExist'])
+              .meta({ description: 'In, NotIn, Exists or DoesNotExist.' }),
+            values: stringList('Values for In and NotIn.', 100, LABEL_VALUE_MAX).optional(),
+          })
+          .superRefine(refineBy(LABEL_REQUIREMENT_RULES))
+          .meta({
+            description: 'A label selector requirement.',
+            [CEL]: LABEL_REQUIREMENT_RULES.map(({ cel }) => cel),
+          }),
+      )
+      .max(50)
+      .optional()
+      .meta({ description: 'Label requirements (ANDed).' }),
+  })
+  .meta({ description: 'A Kubernetes label selector.' });
+
+const podAffinityTerm = z
+  .strictObject({
+    labelSelector: labelSelector.optional(),
+    namespaceSelector: labelSelector.optional(),
+    namespaces: stringList(
+      "Namespaces the labelSelector applies to (default: the pod's own).",
+      100,
+      63,
+    ).optional(),
+    topologyKey: z.string().min(1, 'topologyKey is required').max(LABEL_KEY_MAX).meta({
+      description: 'Node label whose equal values form one topology domain (e.g. kubernetes.io/hostname).',
+    }),
+    matchLabelKeys: stringList(
+      'Pod label keys whose values are added to labelSelector as In requirements.',
+    ).optional(),
+    mismatchLabelKeys: stringList(
+      'Pod label keys whose values are added to labelSelector as NotIn requirements.',
+    ).optional(),
+  })
+  .meta({
+    description: 'Pods (selected by labels and namespaces) to be co-located with, or kept apart from.',
+  });
+
+const podAffinityRules = (what: string) =>
+  z
+    .strictObject({
+      requiredDuringSchedulingIgnoredDuringExecution: z
+        .array(podAffinityTerm)
+        .max(50)
+        .optional()
+        .meta({ description: `Terms that must hold (ANDed) for the pods to be ${what}.` }),
+      preferredDuringSchedulingIgnoredDuringExecution: z
+        .array(
+          z
+            .strictObject({ weight, podAffinityTerm })
+            .meta({ description: 'A preferred pod affinity term with its weight.' }),
+        )
+        .max(50)
+        .optional()
+        .meta({ description: `Terms the scheduler prefers, by weight, for the pods to be ${what}.` }),
+    })
+    .meta({ description: `Pod ${what === 'placed near them' ? 'affinity' : 'anti-affinity'} of the pods.` });
+
+/** The Kubernetes `Affinity` shape (core/v1), every field checked as the API server would. */
+export const affinity = z.strictObject({
+  nodeAffinity: nodeAffinity.optional(),
+  podAffinity: podAffinityRules('placed near them').optional(),
+  podAntiAffinity: podAffinityRules('kept apart from them').optional(),
+});
 
 /** Scheduling and pod-metadata fields copied onto a pod template. */
 export function podPlacement(component: string) {
@@ -150,13 +402,9 @@ export function podPlacement(component: string) {
       .max(50)
       .optional()
       .meta({ description: `Tolerations of the ${component} pods.` }),
-    affinity: z
-      .record(z.string(), z.unknown())
-      .optional()
-      .meta({
-        description: `Kubernetes affinity of the ${component} pods (nodeAffinity, podAffinity, podAntiAffinity), copied as given.`,
-        'x-kubernetes-preserve-unknown-fields': true,
-      }),
+    affinity: affinity.optional().meta({
+      description: `Kubernetes affinity of the ${component} pods (nodeAffinity, podAffinity, podAntiAffinity), copied onto the pod template.`,
+    }),
     podAnnotations: stringMap(`Extra annotations on the ${component} pods.`).optional(),
     podLabels: stringMap(
       `Extra labels on the ${component} pods (the operator's own labels always win).`,

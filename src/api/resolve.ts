@@ -14,6 +14,7 @@ type NetworkPolicySpec = NonNullable<Spec['networkPolicy']>;
 
 export type EnvVar = NonNullable<ServerSpec['env']>[number];
 export type Toleration = NonNullable<ServerSpec['tolerations']>[number];
+export type Affinity = NonNullable<ServerSpec['affinity']>;
 export type IngressRule = NonNullable<NetworkPolicySpec['ingressRules']>[number];
 export type EgressRule = NonNullable<NetworkPolicySpec['egressRules']>[number];
 
@@ -25,7 +26,7 @@ export interface ResolvedResources {
 export interface ResolvedPlacement {
   nodeSelector?: Record<string, string>;
   tolerations?: Toleration[];
-  affinity?: Record<string, unknown>;
+  affinity?: Affinity;
   podAnnotations?: Record<string, string>;
   podLabels?: Record<string, string>;
 }

@@ -295,7 +295,16 @@ test('valid tenants pass, including every optional field', () => {
         replicas: 0,
         env: [{ name: 'SECRET', valueFrom: { secretKeyRef: { name: 's', key: 'k', optional: true } } }],
         tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'tenants', effect: 'NoSchedule' }],
-        affinity: { nodeAffinity: { anything: ['goes'] } },
+        affinity: {
+          nodeAffinity: {
+            preferredDuringSchedulingIgnoredDuringExecution: [
+              {
+                weight: 10,
+                preference: { matchExpressions: [{ key: 'zone', operator: 'In', values: ['a'] }] },
+              },
+            ],
+          },
+        },
         podLabels: { team: 'a' },
       },
       redis: { replicas: 3, storage: 5368709120, config: { 'maxmemory-policy': 'volatile-lru', hz: '20' } },

@@ -181,7 +181,11 @@ describe('server Deployment', () => {
   it('copies placement when set and omits it otherwise', () => {
     const tolerations = [{ key: 'k', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 30 }];
     const affinity = {
-      nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [] } },
+      nodeAffinity: {
+        requiredDuringSchedulingIgnoredDuringExecution: {
+          nodeSelectorTerms: [{ matchExpressions: [{ key: 'zone', operator: 'In', values: ['a'] }] }],
+        },
+      },
     };
     const ps = podSpec(deployment({ server: { nodeSelector: { zone: 'a' }, tolerations, affinity } }));
     assert.deepEqual(ps.nodeSelector, { zone: 'a' });

@@ -5,6 +5,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ALLOWED_REDIS_DIRECTIVES } from '../../src/api/redis-config.ts';
+import { validateTenant } from '../../src/api/validate.ts';
+import { render } from '../../src/render/index.ts';
 import { repoRoot } from '../cluster/config.ts';
 import { type TestCluster, uniqueName, useCluster } from '../cluster/fixture.ts';
 import { waitFor } from '../cluster/wait.ts';
@@ -182,6 +184,150 @@ describe('Tenant CRD on the API server', { timeout: 300_000 }, () => {
     assert.notEqual(drop.code, 0);
     assert.match(drop.stderr, /immutable/);
   });
+
+  // Affinity and tolerations have the Kubernetes shapes: what the Tenant accepts, the pod template
+  // it becomes is accepted too, and what the pod template would refuse the Tenant refuses.
+  const zoneIn = (values: string[]) => ({
+    nodeAffinity: {
+      requiredDuringSchedulingIgnoredDuringExecution: {
+        nodeSelectorTerms: [{ matchExpressions: [{ key: 'zone', operator: 'In', values }] }],
+      },
+    },
+  });
+  const scheduling: Array<[string, Record<string, unknown>, RegExp | undefined]> = [
+    ['a required node affinity', { affinity: zoneIn(['a', 'b']) }, undefined],
+    ['In with no values', { affinity: zoneIn([]) }, /values must be non-empty when operator is In or NotIn/],
+    [
+      'Gt with a word',
+      {
+        affinity: {
+          nodeAffinity: {
+            preferredDuringSchedulingIgnoredDuringExecution: [
+              {
+                weight: 5,
+                preference: { matchExpressions: [{ key: 'cpus', operator: 'Gt', values: ['x'] }] },
+              },
+            ],
+          },
+        },
+      },
+      /exactly one integer/,
+    ],
+    [
+      'a weight of 0',
+      {
+        affinity: {
+          nodeAffinity: {
+            preferredDuringSchedulingIgnoredDuringExecution: [
+              { weight: 0, preference: { matchExpressions: [{ key: 'zone', operator: 'Exists' }] } },
+            ],
+          },
+        },
+      },
+      /weight/,
+    ],
+    [
+      'matchFields on a label',
+      {
+        affinity: {
+          nodeAffinity: {
+            requiredDuringSchedulingIgnoredDuringExecution: {
+              nodeSelectorTerms: [{ matchFields: [{ key: 'zone', operator: 'In', values: ['a'] }] }],
+            },
+          },
+        },
+      },
+      /matchFields supports only key metadata\.name/,
+    ],
+    [
+      'an unknown affinity field',
+      { affinity: { nodeAffinity: { requiredDuringSchedulingRequiredDuringExecution: {} } } },
+      /requiredDuringSchedulingRequiredDuringExecution/,
+    ],
+    [
+      'a pod anti-affinity by hostname',
+      {
+        affinity: {
+          podAntiAffinity: {
+            preferredDuringSchedulingIgnoredDuringExecution: [
+              {
+                weight: 100,
+                podAffinityTerm: {
+                  topologyKey: 'kubernetes.io/hostname',
+                  labelSelector: { matchExpressions: [{ key: 'app', operator: 'Exists' }] },
+                },
+              },
+            ],
+          },
+        },
+      },
+      undefined,
+    ],
+    [
+      'Exists with values in a label selector',
+      {
+        affinity: {
+          podAffinity: {
+            requiredDuringSchedulingIgnoredDuringExecution: [
+              {
+                topologyKey: 'zone',
+                labelSelector: { matchExpressions: [{ key: 'app', operator: 'Exists', values: ['x'] }] },
+              },
+            ],
+          },
+        },
+      },
+      /values must be empty when operator is Exists or DoesNotExist/,
+    ],
+    ['a toleration of every taint', { tolerations: [{ operator: 'Exists' }] }, undefined],
+    [
+      'a toleration with no key and Equal',
+      { tolerations: [{ value: 'x' }] },
+      /operator must be Exists when key is empty/,
+    ],
+    [
+      'an Exists toleration with a value',
+      { tolerations: [{ key: 'k', operator: 'Exists', value: 'v' }] },
+      /value must be empty when operator is Exists/,
+    ],
+    [
+      'tolerationSeconds without NoExecute',
+      { tolerations: [{ key: 'k', operator: 'Exists', effect: 'NoSchedule', tolerationSeconds: 30 }] },
+      /effect must be NoExecute when tolerationSeconds is set/,
+    ],
+  ];
+  for (const [what, server, refusal] of scheduling) {
+    test(`scheduling: ${what} is ${refusal ? 'refused by the API server and validate alike' : 'accepted, and so is its Deployment'}`, async () => {
+      const tenant = {
+        apiVersion: 'neurallog.io/v1',
+        kind: 'Tenant',
+        metadata: { name: uniqueName('sched') },
+        spec: { server },
+      };
+      const result = await cluster.kubectl(['apply', '--dry-run=server', '-f', '-'], {
+        input: JSON.stringify(tenant),
+      });
+      const offline = validateTenant(tenant);
+      if (refusal) {
+        assert.notEqual(result.code, 0, `accepted: ${result.stdout}`);
+        assert.match(result.stderr, /spec\.server\.(affinity|tolerations)/);
+        assert.match(result.stderr, refusal);
+        assert.equal(offline.ok, false, 'validate accepted what the API server refused');
+        return;
+      }
+      assert.equal(result.code, 0, result.stderr);
+      assert.ok(offline.ok, 'validate refused what the API server accepted');
+      const deployment = render(offline.tenant, { authUrl: 'http://auth' }).find(
+        (o) => o.kind === 'Deployment',
+      );
+      assert.ok(deployment);
+      const inDefault = { ...deployment, metadata: { ...deployment.metadata, namespace: 'default' } };
+      const applied = await cluster.kubectl(['apply', '--dry-run=server', '-f', '-'], {
+        input: JSON.stringify(inDefault),
+      });
+      assert.equal(applied.code, 0, applied.stderr);
+    });
+  }
 
   test('the API server accepts every allowed redis directive with its documented example', async () => {
     const config = [...ALLOWED_REDIS_DIRECTIVES]

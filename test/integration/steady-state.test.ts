@@ -83,6 +83,10 @@ describe('steady state', { timeout: 900_000 }, () => {
         podLabels: {},
         podAnnotations: {},
         nodeSelector: {},
+        affinity: {
+          nodeAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [] },
+          podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [] },
+        },
       },
       redis: { config: {} },
       networkPolicy: {

@@ -124,113 +124,132 @@ export async function runFailover(options: {
   const names = Array.from({ length: options.tenants }, (_, i) => `${prefix}-${i}`);
   const auditOffset = (await stat(cluster.auditLogPath)).size;
   let n = 0;
-  const replicas: Replica[] = [
-    await replica(cluster, peer.url, leaseId, ++n),
-    await replica(cluster, peer.url, leaseId, ++n),
-  ];
-  const specs = new Map<string, Record<string, unknown>>(names.map((x) => [x, {}]));
-  let changes = 0;
-  let churning = true;
-  const churn = (async () => {
-    for (let round = 1; churning; round++) {
-      const target = names[round % names.length]!;
-      specs.set(target, {
-        server: { replicas: 1 + (round % 2), env: [{ name: 'ROUND', value: String(round) }] },
-      });
-      const applied = await cluster.kubectl(['apply', '-f', '-'], {
-        input: tenantManifest(target, specs.get(target)),
-      });
-      if (applied.code === 0) changes += 1;
-      await new Promise((resolve) => setTimeout(resolve, 300));
-    }
-  })();
-  const takeoverMs: number[] = [];
+  const replicas: Replica[] = [];
   try {
-    await cluster.kubectlOk(['apply', '-f', '-'], {
-      input: names.map((x) => tenantManifest(x, {})).join('---\n'),
-    });
-    for (let k = 1; k <= options.kills; k++) {
-      const holder = await waitFor(async () => (await leaseHolder(cluster, leaseId)) ?? notYet('no holder'), {
-        timeoutMs: 60_000,
-        description: 'a leader',
-      });
-      const leader = replicas.find((r) => r.identity === holder);
-      if (!leader) throw new Error(`the lease is held by ${holder}, which is none of the replicas`);
-      // Each leader works a while before it dies: it has reconciled the churn for a few rounds.
-      await waitFor(
-        async () => {
-          const done = metricValue(await leader.operator.metrics(), 'neurallog_operator_reconcile_total');
-          return done >= WORK_BEFORE_KILL || notYet(`${done} reconciles`);
-        },
-        {
-          timeoutMs: 60_000,
-          description: `leader ${leader.identity} to reconcile ${WORK_BEFORE_KILL} times`,
-        },
-      );
-      const killedAt = Date.now();
-      await leader.operator.kill();
-      replicas.splice(replicas.indexOf(leader), 1);
-      const next = replicas[0]!;
-      replicas.push(await replica(cluster, peer.url, leaseId, ++n));
-      const becameAt = await waitFor(
-        async () => (await logLines(next.operator)).find((l) => l.msg === 'became leader')?.time ?? notYet(),
-        { timeoutMs: 60_000, description: `replica ${next.identity} to take over` },
-      );
-      takeoverMs.push(becameAt - killedAt);
-      log(`kill ${k}/${options.kills}: ${next.identity} took over in ${becameAt - killedAt} ms`);
-    }
+    return await failoverWith(replicas);
   } finally {
-    churning = false;
-    await churn;
+    // Also when something above failed: a replica left running would keep the test process alive.
+    await Promise.allSettled(replicas.map((r) => r.operator.stop()));
+    await peer.close();
   }
-  await waitForTenantsReady(cluster, names, 120_000 + 5_000 * names.length);
 
-  // Who wrote what: only the operator's own requests to tenant objects and Tenant status.
-  const writes = (await auditSince(cluster.auditLogPath, auditOffset))
-    .filter(
-      (e) =>
-        e.stage === 'ResponseComplete' &&
-        WRITES.has(e.verb ?? '') &&
-        e.user?.username === OPERATOR_USER &&
-        (e.objectRef?.namespace?.startsWith(`tenant-${prefix}-`) || e.objectRef?.resource === 'tenants'),
-    )
-    .sort((a, b) => (a.requestReceivedTimestamp ?? '').localeCompare(b.requestReceivedTimestamp ?? ''));
-  const writesByReplica: Record<string, number> = {};
-  const handovers: string[] = [];
-  const interleaved: string[] = [];
-  const finished = new Set<string>();
-  let current: string | undefined;
-  for (const w of writes) {
-    const who = identityOf(w.userAgent) ?? `unknown (${w.userAgent ?? ''})`;
-    writesByReplica[who] = (writesByReplica[who] ?? 0) + 1;
-    if (who === current) continue;
-    if (finished.has(who))
-      interleaved.push(`${who} wrote again at ${w.requestReceivedTimestamp} after ${current} had written`);
-    if (current) {
-      finished.add(current);
-      handovers.push(`${current} → ${who}`);
+  async function failoverWith(replicas: Replica[]): Promise<FailoverReport> {
+    replicas.push(
+      await replica(cluster, peer.url, leaseId, ++n),
+      await replica(cluster, peer.url, leaseId, ++n),
+    );
+    const specs = new Map<string, Record<string, unknown>>(names.map((x) => [x, {}]));
+    let changes = 0;
+    let churning = true;
+    const churn = (async () => {
+      for (let round = 1; churning; round++) {
+        const target = names[round % names.length]!;
+        specs.set(target, {
+          server: { replicas: 1 + (round % 2), env: [{ name: 'ROUND', value: String(round) }] },
+        });
+        const applied = await cluster.kubectl(['apply', '-f', '-'], {
+          input: tenantManifest(target, specs.get(target)),
+        });
+        if (applied.code === 0) changes += 1;
+        await new Promise((resolve) => setTimeout(resolve, 300));
+      }
+    })();
+    const takeoverMs: number[] = [];
+    try {
+      await cluster.kubectlOk(['apply', '-f', '-'], {
+        input: names.map((x) => tenantManifest(x, {})).join('---\n'),
+      });
+      for (let k = 1; k <= options.kills; k++) {
+        const holder = await waitFor(
+          async () => (await leaseHolder(cluster, leaseId)) ?? notYet('no holder'),
+          {
+            timeoutMs: 60_000,
+            description: 'a leader',
+          },
+        );
+        const leader = replicas.find((r) => r.identity === holder);
+        if (!leader) throw new Error(`the lease is held by ${holder}, which is none of the replicas`);
+        // Each leader works a while before it dies: it has reconciled the churn for a few rounds.
+        await waitFor(
+          async () => {
+            const done = metricValue(await leader.operator.metrics(), 'neurallog_operator_reconcile_total');
+            return done >= WORK_BEFORE_KILL || notYet(`${done} reconciles`);
+          },
+          {
+            timeoutMs: 60_000,
+            description: `leader ${leader.identity} to reconcile ${WORK_BEFORE_KILL} times`,
+          },
+        );
+        const killedAt = Date.now();
+        await leader.operator.kill();
+        replicas.splice(replicas.indexOf(leader), 1);
+        // As with a Deployment, the replacement starts at once and races the standby for the lease:
+        // whichever of them wins is the takeover.
+        replicas.push(await replica(cluster, peer.url, leaseId, ++n));
+        const { next, becameAt } = await waitFor(
+          async () => {
+            for (const r of replicas) {
+              const time = (await logLines(r.operator)).find((l) => l.msg === 'became leader')?.time;
+              if (time !== undefined) return { next: r, becameAt: time };
+            }
+            return notYet('no surviving replica leads yet');
+          },
+          { timeoutMs: 60_000, description: `a replica to take over from ${leader.identity}` },
+        );
+        takeoverMs.push(becameAt - killedAt);
+        log(`kill ${k}/${options.kills}: ${next.identity} took over in ${becameAt - killedAt} ms`);
+      }
+    } finally {
+      churning = false;
+      await churn;
     }
-    current = who;
-  }
+    await waitForTenantsReady(cluster, names, 120_000 + 5_000 * names.length);
 
-  const audit = await auditTenants({
-    cluster,
-    authUrl: peer.url,
-    registered: peer.tenants(),
-    deleted: [],
-    scope: (id) => id.startsWith(`${prefix}-`),
-  });
-  await cluster.kubectl(['delete', 'tenants', ...names, '--ignore-not-found', '--timeout=300s']);
-  for (const r of replicas) await r.operator.stop();
-  await peer.close();
-  return {
-    kills: options.kills,
-    tenants: names.length,
-    changes,
-    takeoverMs,
-    writesByReplica,
-    handovers,
-    interleaved,
-    audit,
-  };
+    // Who wrote what: only the operator's own requests to tenant objects and Tenant status.
+    const writes = (await auditSince(cluster.auditLogPath, auditOffset))
+      .filter(
+        (e) =>
+          e.stage === 'ResponseComplete' &&
+          WRITES.has(e.verb ?? '') &&
+          e.user?.username === OPERATOR_USER &&
+          (e.objectRef?.namespace?.startsWith(`tenant-${prefix}-`) || e.objectRef?.resource === 'tenants'),
+      )
+      .sort((a, b) => (a.requestReceivedTimestamp ?? '').localeCompare(b.requestReceivedTimestamp ?? ''));
+    const writesByReplica: Record<string, number> = {};
+    const handovers: string[] = [];
+    const interleaved: string[] = [];
+    const finished = new Set<string>();
+    let current: string | undefined;
+    for (const w of writes) {
+      const who = identityOf(w.userAgent) ?? `unknown (${w.userAgent ?? ''})`;
+      writesByReplica[who] = (writesByReplica[who] ?? 0) + 1;
+      if (who === current) continue;
+      if (finished.has(who))
+        interleaved.push(`${who} wrote again at ${w.requestReceivedTimestamp} after ${current} had written`);
+      if (current) {
+        finished.add(current);
+        handovers.push(`${current} → ${who}`);
+      }
+      current = who;
+    }
+
+    const audit = await auditTenants({
+      cluster,
+      authUrl: peer.url,
+      registered: peer.tenants(),
+      deleted: [],
+      scope: (id) => id.startsWith(`${prefix}-`),
+    });
+    await cluster.kubectl(['delete', 'tenants', ...names, '--ignore-not-found', '--timeout=300s']);
+    return {
+      kills: options.kills,
+      tenants: names.length,
+      changes,
+      takeoverMs,
+      writesByReplica,
+      handovers,
+      interleaved,
+      audit,
+    };
+  }
 }
