@@ -3,7 +3,7 @@
 // the time from spawn to /readyz and the resident set after a forced full GC, sampled a few times
 // once the process has settled. Figures go to stdout (and --out as JSON); nothing is asserted.
 //
-//   NEURALLOG_CLUSTER_DIR=/tmp/bench-cluster node bench/idle.ts [--entry src|dist] [--settle-s 20] [--samples 5] [--out f.json]
+//   NEURALLOG_CLUSTER_DIR=/tmp/bench-cluster node bench/idle.ts [--entry src|dist|PATH] [--settle-s 20] [--samples 5] [--out f.json]
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
@@ -33,6 +33,13 @@ const { values: flags } = parseArgs({
 const settleMs = Number(flags['settle-s']) * 1000;
 const samples = Number(flags.samples);
 
+/** `src`, `dist` (after `npm run build`), or the path of another build of the CLI to compare. */
+function entryFile(entry: string): string {
+  if (entry === 'src') return join(repoRoot, 'src', 'cli', 'main.ts');
+  if (entry === 'dist') return join(repoRoot, 'dist', 'cli', 'main.js');
+  return entry;
+}
+
 function rssKiB(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   return Number(/^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1] ?? Number.NaN);
@@ -51,7 +58,7 @@ const args = [
   '--expose-gc',
   '--import',
   join(repoRoot, 'bench', 'lib', 'gc-on-signal.ts'),
-  flags.entry === 'dist' ? join(repoRoot, 'dist', 'cli', 'main.js') : join(repoRoot, 'src', 'cli', 'main.ts'),
+  entryFile(flags.entry),
   'run',
   '--kubeconfig',
   kubeconfig,
