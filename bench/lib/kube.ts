@@ -15,24 +15,34 @@ export interface BenchTls {
 export type BenchResponse = ApiResponse;
 
 export interface BenchKube {
-  request(method: string, path: string, body?: unknown): Promise<BenchResponse>;
+  request(method: string, path: string, body?: unknown, contentType?: string): Promise<BenchResponse>;
   getJson<T>(path: string): Promise<T>;
   close(): void;
 }
 
-export function createBenchKube(server: string, tls: BenchTls, timeoutMs = 30_000): BenchKube {
+export function createBenchKube(
+  server: string,
+  tls: BenchTls,
+  timeoutMs = 30_000,
+  userAgent = BENCH_USER_AGENT,
+): BenchKube {
   const agent = new Agent({ keepAlive: true, maxSockets: 16 });
   const api = createApiClient({
     server,
     tls: { caCert: tls.caCert, cert: tls.adminCert, key: tls.adminKey },
     timeoutMs,
     agent,
-    userAgent: BENCH_USER_AGENT,
+    userAgent,
   });
   // 429 (e.g. "storage is (re)initializing" just after a CRD is installed): wait and retry.
-  const sendWithRetry = async (method: string, path: string, body?: unknown): Promise<BenchResponse> => {
+  const sendWithRetry = async (
+    method: string,
+    path: string,
+    body?: unknown,
+    contentType?: string,
+  ): Promise<BenchResponse> => {
     for (let attempt = 0; ; attempt++) {
-      const res = await api.request(method, path, body);
+      const res = await api.request(method, path, body, contentType);
       if (res.status !== 429 || attempt >= 30) return res;
       await new Promise((resolve) => setTimeout(resolve, 500));
     }

@@ -64,6 +64,7 @@ export function buildProgram(io: Output, setExitCode: (code: number) => void): C
       '--kubeconfig <path>',
       'kubeconfig file (default: in-cluster, else $KUBECONFIG, else ~/.kube/config)',
     )
+    .option('--context <name>', "kubeconfig context to use (default: the kubeconfig's current-context)")
     .option(
       '--leader-elect [bool]',
       'elect a leader through a Lease so only one replica reconciles',

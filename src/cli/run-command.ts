@@ -7,6 +7,7 @@ import { parseDuration } from './duration.ts';
 
 export interface RunFlags {
   kubeconfig?: string;
+  context?: string;
   leaderElect: boolean;
   leaderElectionId: string;
   leaderElectionNamespace?: string;
@@ -48,6 +49,7 @@ export async function runCommand(flags: RunFlags): Promise<number> {
   });
   const manager = await startManager({
     ...(flags.kubeconfig ? { kubeconfig: flags.kubeconfig } : {}),
+    ...(flags.context ? { context: flags.context } : {}),
     leaderElect: flags.leaderElect,
     leaderElectionId: flags.leaderElectionId,
     ...(flags.leaderElectionNamespace ? { leaderElectionNamespace: flags.leaderElectionNamespace } : {}),

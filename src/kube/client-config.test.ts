@@ -3,7 +3,13 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { KubeconfigInvalidError, KubeconfigNotFoundError, resolveKubeConfig } from './client-config.ts';
+import {
+  KubeconfigInvalidError,
+  KubeconfigNotFoundError,
+  KubeconfigRefusedError,
+  kubeConfigFromText,
+  resolveKubeConfig,
+} from './client-config.ts';
 
 function kubeconfigYaml(name: string, server: string, extra = ''): string {
   return `apiVersion: v1
@@ -38,6 +44,7 @@ describe('resolveKubeConfig', () => {
 
   before(() => {
     root = fs.mkdtempSync(path.join(os.tmpdir(), 'client-config-'));
+    fs.writeFileSync(path.join(root, 'ca.pem'), 'CA OF root');
     flagFile = path.join(root, 'flag.yaml');
     fs.writeFileSync(
       flagFile,
@@ -48,13 +55,16 @@ describe('resolveKubeConfig', () => {
     envFile2 = path.join(root, 'env2.yaml');
     fs.writeFileSync(
       envFile2,
-      kubeconfigYaml('env', 'https://shadowed.example:6443', 'current-context: env\n').replace(
-        /clusters:/,
-        'clusters:\n- name: extra\n  cluster:\n    server: https://extra.example\n',
-      ),
+      kubeconfigYaml('env', 'https://shadowed.example:6443', 'current-context: env\n')
+        .replace(/clusters:/, 'clusters:\n- name: extra\n  cluster:\n    server: https://extra.example\n')
+        .replace(
+          /contexts:/,
+          'contexts:\n- name: extra-ctx\n  context:\n    cluster: extra\n    user: env\n',
+        ),
     );
     home = path.join(root, 'home');
     fs.mkdirSync(path.join(home, '.kube'), { recursive: true });
+    fs.writeFileSync(path.join(home, '.kube', 'ca.pem'), 'CA OF home');
     fs.writeFileSync(
       path.join(home, '.kube', 'config'),
       kubeconfigYaml('home', 'https://home.example:6443', 'current-context: home\n'),
@@ -73,7 +83,7 @@ describe('resolveKubeConfig', () => {
 
   const inClusterEnv = { KUBERNETES_SERVICE_HOST: '10.96.0.1', KUBERNETES_SERVICE_PORT: '443' };
 
-  it('prefers --kubeconfig over everything else', () => {
+  it('prefers --kubeconfig over everything else', async () => {
     const r = resolveKubeConfig({
       kubeconfig: flagFile,
       env: { ...inClusterEnv, KUBECONFIG: envFile },
@@ -83,14 +93,11 @@ describe('resolveKubeConfig', () => {
     assert.equal(r.source, 'flag');
     assert.equal(r.server, 'https://flag.example:6443');
     assert.equal(r.namespace, 'ns-flag');
-    assert.equal(
-      r.kubeConfig.getCurrentCluster()?.caFile,
-      path.join(root, 'ca.pem'),
-      'relative paths resolved',
-    );
+    assert.equal(r.connection.tls.ca, 'CA OF root', 'relative paths resolved against the file');
+    assert.equal(await r.connection.credentials.authorization(), 'Bearer token-flag');
   });
 
-  it('uses the in-cluster service account before $KUBECONFIG and ~/.kube/config', () => {
+  it('uses the in-cluster service account before $KUBECONFIG and ~/.kube/config', async () => {
     const r = resolveKubeConfig({
       env: { ...inClusterEnv, KUBECONFIG: envFile },
       homeDir: home,
@@ -99,9 +106,8 @@ describe('resolveKubeConfig', () => {
     assert.equal(r.source, 'in-cluster');
     assert.equal(r.server, 'https://10.96.0.1:443');
     assert.equal(r.namespace, 'neurallog-system');
-    const user = r.kubeConfig.getCurrentUser();
-    assert.deepEqual(user?.authProvider?.config, { tokenFile: path.join(sa, 'token') });
-    assert.equal(r.kubeConfig.getCurrentCluster()?.caFile, path.join(sa, 'ca.crt'));
+    assert.equal(r.connection.tls.ca, 'ca');
+    assert.equal(await r.connection.credentials.authorization(), 'Bearer sa-token');
   });
 
   it('brackets an IPv6 service host', () => {
@@ -128,12 +134,11 @@ describe('resolveKubeConfig', () => {
     });
     assert.equal(r.source, 'env');
     assert.equal(r.server, 'https://env.example:6443', 'env.yaml defines cluster "env" first');
-    assert.ok(r.kubeConfig.getCluster('extra'), 'names only in later files are merged in');
-    assert.equal(
-      r.kubeConfig.getCurrentContext(),
-      'env',
-      'current-context taken from the first file that sets it',
+    assert.ok(
+      r.document?.clusters.some((c) => c.name === 'extra'),
+      'names only in later files are merged in',
     );
+    assert.equal(r.connection.context, 'env', 'current-context taken from the first file that sets it');
     assert.equal(r.origin, [envFile, envFile2].join(path.delimiter));
   });
 
@@ -196,6 +201,69 @@ describe('resolveKubeConfig', () => {
     assert.throws(
       () => resolveKubeConfig({ kubeconfig: dangling }),
       (err: unknown) => err instanceof KubeconfigInvalidError && /"other" is not defined/.test(err.message),
+    );
+  });
+
+  it('takes --context over current-context, and skips the service account for it', () => {
+    const r = resolveKubeConfig({
+      context: 'extra-ctx',
+      env: { ...inClusterEnv, KUBECONFIG: envFile2 },
+      homeDir: home,
+      serviceAccountDir: sa,
+    });
+    assert.equal(r.source, 'env');
+    assert.equal(r.connection.context, 'extra-ctx');
+    assert.equal(r.server, 'https://extra.example');
+  });
+});
+
+describe('kubeConfigFromText', () => {
+  const secret = (user: string, cluster = 'certificate-authority-data: Q0E=') => `
+clusters:
+- name: member
+  cluster: {server: "https://member.example:6443", ${cluster}}
+users:
+- name: member
+  user: {${user}}
+contexts:
+- name: member
+  context: {cluster: member, user: member, namespace: tenants}
+current-context: member
+`;
+
+  it('builds a connection from inline data only', async () => {
+    const c = kubeConfigFromText(secret('token: member-token'), 'Secret neurallog-system/member-a');
+    assert.equal(c.server, 'https://member.example:6443');
+    assert.equal(c.tls.ca, 'CA');
+    assert.equal(c.namespace, 'tenants');
+    assert.equal(await c.credentials.authorization(), 'Bearer member-token');
+  });
+
+  it('refuses exec plugins and file paths, naming the field', () => {
+    const refused = (text: string, field: string) =>
+      assert.throws(
+        () => kubeConfigFromText(text, 'Secret neurallog-system/member-a'),
+        (err: unknown) => {
+          assert.ok(err instanceof KubeconfigRefusedError, String(err));
+          assert.ok(err instanceof KubeconfigInvalidError, 'a refusal is an invalid configuration too');
+          assert.equal(err.field, field);
+          assert.match(err.message, /Secret neurallog-system\/member-a/);
+          return true;
+        },
+      );
+    refused(secret('exec: {apiVersion: client.authentication.k8s.io/v1, command: sh}'), 'users[0].user.exec');
+    refused(
+      secret('tokenFile: /var/run/secrets/kubernetes.io/serviceaccount/token'),
+      'users[0].user.tokenFile',
+    );
+    refused(
+      secret('client-certificate: /etc/c.crt, client-key-data: Sw=='),
+      'users[0].user.client-certificate',
+    );
+    refused(secret('client-certificate-data: Qw==, client-key: /etc/k.key'), 'users[0].user.client-key');
+    refused(
+      secret('token: t', 'certificate-authority: /etc/ca.crt'),
+      'clusters[0].cluster.certificate-authority',
     );
   });
 });

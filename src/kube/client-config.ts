@@ -4,17 +4,31 @@
  *   2. in-cluster: the pod's service account token
  *   3. `$KUBECONFIG` (a path list; files are merged, the first one wins)
  *   4. `~/.kube/config`
- * and nothing else: unlike `KubeConfig.loadFromDefault()` there is no silent
+ * and nothing else: unlike client libraries' `loadFromDefault()` there is no silent
  * fallback to `http://localhost:8080`. A source that is named but unusable
  * (a missing `--kubeconfig` file, a `$KUBECONFIG` pointing nowhere) is an
  * error rather than a reason to try the next one, so the operator never
  * talks to a cluster nobody asked for.
+ *
+ * `kubeConfigFromText` reads a kubeconfig held in a Secret (a member cluster's), which may not
+ * name files or exec plugins (docs/design.md, "Kubeconfigs from Secrets").
  */
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
+import { type KubeConnection, connectionFromDocument } from './connection.ts';
+import { tokenFile } from './credentials.ts';
+import { type KubeconfigDocument, mergeKubeconfigs, parseKubeconfig } from './kubeconfig-document.ts';
+import { KubeconfigInvalidError, KubeconfigNotFoundError } from './kubeconfig-errors.ts';
+
+export type { KubeConnection } from './connection.ts';
+export {
+  ExecCredentialError,
+  KubeconfigInvalidError,
+  KubeconfigNotFoundError,
+  KubeconfigRefusedError,
+} from './kubeconfig-errors.ts';
 
 export const DEFAULT_SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 
@@ -23,6 +37,8 @@ export type KubeConfigSource = 'flag' | 'in-cluster' | 'env' | 'home';
 export interface ResolveKubeConfigOptions {
   /** Value of `--kubeconfig`, if given. */
   kubeconfig?: string;
+  /** Value of `--context`: use this kubeconfig context instead of `current-context`. */
+  context?: string;
   /** Environment to read `KUBECONFIG` and `KUBERNETES_SERVICE_HOST/PORT` from. Default `process.env`. */
   env?: Record<string, string | undefined>;
   /** Home directory for `~/.kube/config`. Default `os.homedir()`. */
@@ -32,45 +48,23 @@ export interface ResolveKubeConfigOptions {
 }
 
 export interface ResolvedKubeConfig {
-  kubeConfig: KubeConfig;
+  connection: KubeConnection;
   source: KubeConfigSource;
   /** Human-readable origin for the startup log, e.g. the file path(s). */
   origin: string;
-  /** API server URL of the current context. */
+  /** API server URL of the chosen context. */
   server: string;
-  /** The pod's namespace (in-cluster) or the current context's namespace, if any. */
+  /** The pod's namespace (in-cluster) or the context's namespace, if any. */
   namespace: string | undefined;
-}
-
-/** No configuration was found; `searched` lists every place that was tried. */
-export class KubeconfigNotFoundError extends Error {
-  override readonly name = 'KubeconfigNotFoundError';
-  readonly searched: string[];
-
-  constructor(searched: string[], hint: string) {
-    super(
-      `no Kubernetes API server configuration found. Looked for: ${searched.join('; ')}. ${hint} ` +
-        '(The operator never falls back to http://localhost:8080.)',
-    );
-    this.searched = searched;
-  }
-}
-
-/** A configuration was found but cannot be used as it is. */
-export class KubeconfigInvalidError extends Error {
-  override readonly name = 'KubeconfigInvalidError';
-  readonly origin: string;
-
-  constructor(origin: string, problem: string, options?: { cause?: unknown }) {
-    super(`the Kubernetes client configuration from ${origin} is unusable: ${problem}`, options);
-    this.origin = origin;
-  }
+  /** The kubeconfig document it was built from (undefined in-cluster). */
+  document: KubeconfigDocument | undefined;
 }
 
 export function resolveKubeConfig(options: ResolveKubeConfigOptions = {}): ResolvedKubeConfig {
   const env = options.env ?? process.env;
   const saDir = options.serviceAccountDir ?? DEFAULT_SERVICE_ACCOUNT_DIR;
   const home = options.homeDir ?? os.homedir();
+  const context = options.context || undefined;
   const searched: string[] = [];
 
   if (options.kubeconfig !== undefined && options.kubeconfig !== '') {
@@ -81,13 +75,16 @@ export function resolveKubeConfig(options: ResolveKubeConfigOptions = {}): Resol
         'Fix the --kubeconfig path, or leave the flag out to use the in-cluster service account, $KUBECONFIG or ~/.kube/config.',
       );
     }
-    return fromFiles([file], 'flag');
+    return fromFiles([file], 'flag', context);
   }
   searched.push('--kubeconfig (not given)');
 
-  const tokenFile = path.join(saDir, 'token');
-  if (isFile(tokenFile)) return inCluster(saDir, env);
-  searched.push(`in-cluster service account token ${tokenFile} (absent)`);
+  const tokenPath = path.join(saDir, 'token');
+  // In a pod, --context can only mean a kubeconfig: the service account has no contexts.
+  if (context === undefined && isFile(tokenPath)) return inCluster(saDir, env);
+  searched.push(
+    `in-cluster service account token ${tokenPath} (${context ? 'skipped for --context' : 'absent'})`,
+  );
 
   const envValue = env.KUBECONFIG;
   if (envValue !== undefined && envValue !== '') {
@@ -99,12 +96,12 @@ export function resolveKubeConfig(options: ResolveKubeConfigOptions = {}): Resol
         'Point KUBECONFIG at an existing kubeconfig file, unset it to use ~/.kube/config, or pass --kubeconfig.',
       );
     }
-    return fromFiles(existing, 'env');
+    return fromFiles(existing, 'env', context);
   }
   searched.push('$KUBECONFIG (not set)');
 
   const homeFile = path.join(home, '.kube', 'config');
-  if (isFile(homeFile)) return fromFiles([homeFile], 'home');
+  if (isFile(homeFile)) return fromFiles([homeFile], 'home', context);
   searched.push(`${homeFile} (absent)`);
 
   throw new KubeconfigNotFoundError(
@@ -113,53 +110,49 @@ export function resolveKubeConfig(options: ResolveKubeConfigOptions = {}): Resol
   );
 }
 
-function fromFiles(files: string[], source: KubeConfigSource): ResolvedKubeConfig {
-  const origin = files.join(path.delimiter);
-  const kubeConfig = new KubeConfig();
-  for (const [index, file] of files.entries()) {
-    const one = new KubeConfig();
-    try {
-      one.loadFromFile(file);
-    } catch (err) {
-      throw new KubeconfigInvalidError(file, `it could not be parsed (${errorMessage(err)})`, { cause: err });
-    }
-    if (index === 0) {
-      kubeConfig.loadFromOptions({
-        clusters: [...one.clusters],
-        users: [...one.users],
-        contexts: [...one.contexts],
-        currentContext: one.currentContext,
-      });
-      continue;
-    }
-    // kubectl's merge rule: the first file that defines a name wins.
-    for (const c of one.clusters) if (!kubeConfig.getCluster(c.name)) kubeConfig.clusters.push(c);
-    for (const u of one.users) if (!kubeConfig.getUser(u.name)) kubeConfig.users.push(u);
-    for (const c of one.contexts) if (!kubeConfig.getContextObject(c.name)) kubeConfig.contexts.push(c);
-    if (!kubeConfig.currentContext) kubeConfig.currentContext = one.currentContext;
-  }
+/**
+ * A kubeconfig held as text, e.g. in a Secret of a member cluster. It must be self-contained:
+ * file paths (certificate-authority, client-certificate, client-key, tokenFile) and exec plugins
+ * are refused with `KubeconfigRefusedError`.
+ */
+export function kubeConfigFromText(
+  text: string,
+  origin: string,
+  options: { context?: string } = {},
+): KubeConnection {
+  return connectionFromDocument(parseKubeconfig(text, origin), { ...options, untrusted: true });
+}
 
-  if (!kubeConfig.currentContext) {
-    throw new KubeconfigInvalidError(
-      origin,
-      'it sets no current-context; run `kubectl config use-context <name>` or add `current-context:`',
-    );
-  }
-  const context = kubeConfig.getContextObject(kubeConfig.currentContext);
-  if (!context) {
-    throw new KubeconfigInvalidError(
-      origin,
-      `its current-context "${kubeConfig.currentContext}" is not defined under contexts:`,
-    );
-  }
-  const cluster = kubeConfig.getCurrentCluster();
-  if (!cluster) {
-    throw new KubeconfigInvalidError(
-      origin,
-      `context "${context.name}" names cluster "${context.cluster}", which is not defined under clusters:`,
-    );
-  }
-  return { kubeConfig, source, origin, server: cluster.server, namespace: context.namespace || undefined };
+/** Reads and merges kubeconfig files (kubectl's rules), resolving relative paths per file. */
+export function loadKubeconfigFiles(files: string[]): KubeconfigDocument {
+  return mergeKubeconfigs(
+    files.map((file) => {
+      let text: string;
+      try {
+        text = fs.readFileSync(file, 'utf8');
+      } catch (err) {
+        throw new KubeconfigInvalidError(file, 'it cannot be read', { cause: err });
+      }
+      return parseKubeconfig(text, file, path.dirname(file));
+    }),
+  );
+}
+
+function fromFiles(
+  files: string[],
+  source: KubeConfigSource,
+  context: string | undefined,
+): ResolvedKubeConfig {
+  const document = loadKubeconfigFiles(files);
+  const connection = connectionFromDocument(document, context ? { context } : {});
+  return {
+    connection,
+    source,
+    origin: document.origin,
+    server: connection.server,
+    namespace: connection.namespace,
+    document,
+  };
 }
 
 function inCluster(saDir: string, env: Record<string, string | undefined>): ResolvedKubeConfig {
@@ -174,28 +167,28 @@ function inCluster(saDir: string, env: Record<string, string | undefined>): Reso
     );
   }
   const caFile = path.join(saDir, 'ca.crt');
-  if (!isFile(caFile)) {
-    throw new KubeconfigInvalidError(origin, `the cluster CA ${caFile} is missing next to the token`);
+  let ca: string;
+  try {
+    ca = fs.readFileSync(caFile, 'utf8');
+  } catch (err) {
+    throw new KubeconfigInvalidError(origin, `the cluster CA ${caFile} is missing next to the token`, {
+      cause: err,
+    });
   }
   const server = `https://${net.isIPv6(host) ? `[${host}]` : host}:${port}`;
   const namespaceFile = path.join(saDir, 'namespace');
   const namespace = isFile(namespaceFile)
     ? fs.readFileSync(namespaceFile, 'utf8').trim() || undefined
     : undefined;
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromOptions({
-    clusters: [{ name: 'in-cluster', server, caFile, skipTLSVerify: false }],
-    // The tokenFile auth provider re-reads the (rotating, bound) token every minute.
-    users: [
-      {
-        name: 'in-cluster',
-        authProvider: { name: 'tokenFile', config: { tokenFile: path.join(saDir, 'token') } },
-      },
-    ],
-    contexts: [{ name: 'in-cluster', cluster: 'in-cluster', user: 'in-cluster', namespace }],
-    currentContext: 'in-cluster',
-  });
-  return { kubeConfig, source: 'in-cluster', origin, server, namespace };
+  const connection: KubeConnection = {
+    server,
+    tls: { ca, insecureSkipTlsVerify: false },
+    // The bound token rotates: re-read the file every minute, and at once after a 401.
+    credentials: tokenFile(path.join(saDir, 'token'), { origin }),
+    namespace,
+    context: 'in-cluster',
+  };
+  return { connection, source: 'in-cluster', origin, server, namespace, document: undefined };
 }
 
 function isFile(p: string): boolean {
@@ -204,8 +197,4 @@ function isFile(p: string): boolean {
   } catch {
     return false;
   }
-}
-
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

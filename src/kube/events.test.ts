@@ -25,7 +25,10 @@ function gatedRest() {
         waiting.push({ release: () => resolve({} as T), fail: reject });
       });
     },
+    server: 'http://gated.invalid',
     stream: () => Promise.reject(new Error('not used')),
+    send: () => Promise.reject(new Error('not used')),
+    close: async () => {},
   };
   return {
     rest,

@@ -2,11 +2,13 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { FakeClock } from '../runtime/clock.ts';
 import { LeaderElector, LeaseConflictError } from '../runtime/leader.ts';
+import { simpleConnection } from './connection.ts';
+import { staticToken } from './credentials.ts';
 import { KubeLeaseClient, LeaseRequestError } from './lease-client.ts';
+import { type KubeRest, createKubeRest } from './rest.ts';
 
 interface StoredLease {
   apiVersion: string;
@@ -87,23 +89,20 @@ class FakeLeaseApi {
 
 describe('KubeLeaseClient', () => {
   const api = new FakeLeaseApi();
-  let kc: KubeConfig;
+  let rest: KubeRest;
   before(async () => {
     const server = await api.start();
-    kc = new KubeConfig();
-    kc.loadFromOptions({
-      clusters: [{ name: 'c', server, skipTLSVerify: true }],
-      users: [{ name: 'u', token: 't' }],
-      contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
-      currentContext: 'x',
-    });
+    rest = createKubeRest(simpleConnection(server, staticToken('t')));
   });
-  after(() => api.stop());
+  after(async () => {
+    await rest.close();
+    await api.stop();
+  });
 
   const signal = () => AbortSignal.timeout(5000);
 
   it('reads a missing lease as undefined, creates it with microsecond times, and updates it by resourceVersion', async () => {
-    const client = new KubeLeaseClient({ kubeConfig: kc, namespace: 'ops', name: 'leader' });
+    const client = new KubeLeaseClient({ rest, namespace: 'ops', name: 'leader' });
     assert.equal(client.description, 'lease ops/leader');
     assert.equal(await client.get(signal()), undefined);
 
@@ -133,7 +132,7 @@ describe('KubeLeaseClient', () => {
   });
 
   it('maps 409 to LeaseConflictError and other failures to LeaseRequestError with a hint', async () => {
-    const client = new KubeLeaseClient({ kubeConfig: kc, namespace: 'ops', name: 'leader' });
+    const client = new KubeLeaseClient({ rest, namespace: 'ops', name: 'leader' });
     const current = await client.get(signal());
     assert.ok(current);
     await assert.rejects(client.create({ ...current.record }, signal()), LeaseConflictError);
@@ -153,7 +152,7 @@ describe('KubeLeaseClient', () => {
   });
 
   it('aborts a hanging request with the signal', async () => {
-    const client = new KubeLeaseClient({ kubeConfig: kc, namespace: 'ops', name: 'leader' });
+    const client = new KubeLeaseClient({ rest, namespace: 'ops', name: 'leader' });
     api.hang = true;
     try {
       const ac = new AbortController();
@@ -167,7 +166,7 @@ describe('KubeLeaseClient', () => {
   });
 
   it('reuses its connections instead of opening one per request', async () => {
-    const client = new KubeLeaseClient({ kubeConfig: kc, namespace: 'ops', name: 'leader' });
+    const client = new KubeLeaseClient({ rest, namespace: 'ops', name: 'leader' });
     const before = api.totalConnections;
     for (let i = 0; i < 20; i++) await client.get(signal());
     // client-node alone opens 20 here (a new dispatcher per call); a kept dispatcher needs one or two.
@@ -190,7 +189,7 @@ describe('KubeLeaseClient', () => {
       }
     };
     const make = (identity: string) => {
-      const client = new KubeLeaseClient({ kubeConfig: kc, namespace: 'ops', name: 'leader' });
+      const client = new KubeLeaseClient({ rest, namespace: 'ops', name: 'leader' });
       const elector = new LeaderElector({
         client,
         identity,

@@ -1,32 +1,34 @@
 /**
- * `LeaseClient` over a `coordination.k8s.io/v1` Lease, with client-node's
- * typed `CoordinationV1Api`.
+ * `LeaseClient` over a `coordination.k8s.io/v1` Lease, on the HTTP edge in rest.ts (so renewals
+ * every 2 s reuse the pooled connection).
  *
- * Two client-node details handled here:
- * - Lease times must be sent as RFC 3339 with microseconds; a plain `Date`
- *   serialises with milliseconds, so we send `V1MicroTime`. On the way back
- *   the generated deserializer leaves MicroTime fields as *strings*, despite
- *   the `Date` type.
- * - Each generated API call builds a fresh undici dispatcher (a new TLS
- *   connection per request). Renewing every 2 s would churn connections, so
- *   this client swaps in one dispatcher it keeps, and `close()` releases it.
+ * Lease times are MicroTime: RFC 3339 with exactly six fractional digits; a plain `Date` would
+ * serialise with milliseconds.
  */
-import { CoordinationV1Api, Observable, V1MicroTime } from '@kubernetes/client-node';
-import type {
-  ConfigurationOptions,
-  KubeConfig,
-  RequestContext,
-  ResponseContext,
-  V1Lease,
-} from '@kubernetes/client-node';
 import { LeaseConflictError } from '../runtime/leader.ts';
 import type { LeaseClient, LeaseRecord, LeaseSnapshot } from '../runtime/leader.ts';
+import { KubeApiError, type KubeRest } from './rest.ts';
 
 export interface KubeLeaseClientOptions {
-  kubeConfig: KubeConfig;
+  rest: KubeRest;
   namespace: string;
   /** Lease name, e.g. `neurallog-operator.neurallog.io`. */
   name: string;
+}
+
+interface LeaseSpec {
+  holderIdentity?: string;
+  leaseDurationSeconds?: number;
+  acquireTime?: string;
+  renewTime?: string;
+  leaseTransitions?: number;
+}
+
+interface LeaseObject {
+  apiVersion: 'coordination.k8s.io/v1';
+  kind: 'Lease';
+  metadata: { name: string; namespace: string; resourceVersion?: string };
+  spec?: LeaseSpec;
 }
 
 /** A Lease request failed for a reason other than "not found" or a write conflict. */
@@ -43,32 +45,33 @@ export class LeaseRequestError extends Error {
   }
 }
 
-type Dispatcher = NonNullable<ReturnType<RequestContext['getDispatcher']>>;
-
 export class KubeLeaseClient implements LeaseClient {
   readonly description: string;
-  readonly #api: CoordinationV1Api;
+  readonly #rest: KubeRest;
   readonly #namespace: string;
   readonly #name: string;
-  #dispatcher: Dispatcher | undefined;
 
   constructor(options: KubeLeaseClientOptions) {
     if (!options.namespace || !options.name) {
       throw new TypeError('KubeLeaseClient needs a namespace and a name for the Lease');
     }
-    this.#api = options.kubeConfig.makeApiClient(CoordinationV1Api);
+    this.#rest = options.rest;
     this.#namespace = options.namespace;
     this.#name = options.name;
     this.description = `lease ${options.namespace}/${options.name}`;
   }
 
+  get #collection(): string {
+    return `/apis/coordination.k8s.io/v1/namespaces/${encodeURIComponent(this.#namespace)}/leases`;
+  }
+
+  get #item(): string {
+    return `${this.#collection}/${encodeURIComponent(this.#name)}`;
+  }
+
   async get(signal: AbortSignal): Promise<LeaseSnapshot | undefined> {
     try {
-      const lease = await this.#api.readNamespacedLease(
-        { name: this.#name, namespace: this.#namespace },
-        this.#options(signal),
-      );
-      return toSnapshot(lease);
+      return toSnapshot(await this.#rest.request<LeaseObject>('GET', this.#item, { signal }));
     } catch (err) {
       if (statusOf(err) === 404) return undefined;
       throw new LeaseRequestError('read', this.description, statusOf(err), { cause: err });
@@ -77,18 +80,10 @@ export class KubeLeaseClient implements LeaseClient {
 
   async create(record: LeaseRecord, signal: AbortSignal): Promise<LeaseSnapshot> {
     try {
-      const lease = await this.#api.createNamespacedLease(
-        {
-          namespace: this.#namespace,
-          body: {
-            apiVersion: 'coordination.k8s.io/v1',
-            kind: 'Lease',
-            metadata: { name: this.#name, namespace: this.#namespace },
-            spec: toSpec(record),
-          },
-        },
-        this.#options(signal),
-      );
+      const lease = await this.#rest.request<LeaseObject>('POST', this.#collection, {
+        body: this.#object(record, undefined),
+        signal,
+      });
       return toSnapshot(lease);
     } catch (err) {
       if (statusOf(err) === 409) throw new LeaseConflictError(this.description, { cause: err });
@@ -98,19 +93,10 @@ export class KubeLeaseClient implements LeaseClient {
 
   async update(record: LeaseRecord, resourceVersion: string, signal: AbortSignal): Promise<LeaseSnapshot> {
     try {
-      const lease = await this.#api.replaceNamespacedLease(
-        {
-          name: this.#name,
-          namespace: this.#namespace,
-          body: {
-            apiVersion: 'coordination.k8s.io/v1',
-            kind: 'Lease',
-            metadata: { name: this.#name, namespace: this.#namespace, resourceVersion },
-            spec: toSpec(record),
-          },
-        },
-        this.#options(signal),
-      );
+      const lease = await this.#rest.request<LeaseObject>('PUT', this.#item, {
+        body: this.#object(record, resourceVersion),
+        signal,
+      });
       return toSnapshot(lease);
     } catch (err) {
       if (statusOf(err) === 409) throw new LeaseConflictError(this.description, { cause: err });
@@ -118,47 +104,39 @@ export class KubeLeaseClient implements LeaseClient {
     }
   }
 
-  /** Close the kept connection (on shutdown, after the last `update`). */
-  async close(): Promise<void> {
-    const dispatcher = this.#dispatcher;
-    this.#dispatcher = undefined;
-    await dispatcher?.close();
-  }
+  /** Nothing of its own to release: the connection pool belongs to the `KubeRest` it was given. */
+  async close(): Promise<void> {}
 
-  /** Per-call options: abort with `signal`, and reuse one dispatcher across calls. */
-  #options(signal: AbortSignal): ConfigurationOptions {
+  #object(record: LeaseRecord, resourceVersion: string | undefined): LeaseObject {
     return {
-      middleware: [
-        {
-          pre: (ctx: RequestContext) => {
-            ctx.setSignal(signal);
-            const fresh = ctx.getDispatcher();
-            if (fresh) {
-              this.#dispatcher ??= fresh;
-              // The fresh one has opened nothing yet; dropping it costs nothing.
-              if (fresh !== this.#dispatcher) ctx.setDispatcher(this.#dispatcher);
-            }
-            return new Observable(Promise.resolve(ctx));
-          },
-          post: (response: ResponseContext) => new Observable(Promise.resolve(response)),
-        },
-      ],
-      middlewareMergeStrategy: 'append',
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: {
+        name: this.#name,
+        namespace: this.#namespace,
+        ...(resourceVersion !== undefined ? { resourceVersion } : {}),
+      },
+      spec: toSpec(record),
     };
   }
 }
 
-function toSpec(record: LeaseRecord): NonNullable<V1Lease['spec']> {
+/** RFC 3339 with microseconds, as the API server's MicroTime wants it. */
+export function microTime(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+}
+
+function toSpec(record: LeaseRecord): LeaseSpec {
   return {
     holderIdentity: record.holderIdentity,
     leaseDurationSeconds: record.leaseDurationSeconds,
-    acquireTime: record.acquireTime === undefined ? undefined : new V1MicroTime(record.acquireTime),
-    renewTime: record.renewTime === undefined ? undefined : new V1MicroTime(record.renewTime),
+    ...(record.acquireTime === undefined ? {} : { acquireTime: microTime(record.acquireTime) }),
+    ...(record.renewTime === undefined ? {} : { renewTime: microTime(record.renewTime) }),
     leaseTransitions: record.leaseTransitions,
   };
 }
 
-function toSnapshot(lease: V1Lease): LeaseSnapshot {
+function toSnapshot(lease: LeaseObject): LeaseSnapshot {
   const spec = lease.spec ?? {};
   return {
     resourceVersion: lease.metadata?.resourceVersion ?? '',
@@ -172,33 +150,19 @@ function toSnapshot(lease: V1Lease): LeaseSnapshot {
   };
 }
 
-/** MicroTime arrives as a string (client-node does not revive it) or, defensively, a Date. */
-function toMillis(value: unknown): number | undefined {
-  if (value instanceof Date) return value.getTime();
-  if (typeof value === 'string' && value !== '') {
-    const ms = Date.parse(value);
-    return Number.isNaN(ms) ? undefined : ms;
-  }
-  return undefined;
+function toMillis(value: string | undefined): number | undefined {
+  if (!value) return undefined;
+  const ms = Date.parse(value);
+  return Number.isNaN(ms) ? undefined : ms;
 }
 
 function statusOf(err: unknown): number | undefined {
-  if (typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'number')
-    return err.code;
-  return undefined;
+  return err instanceof KubeApiError ? err.status : undefined;
 }
 
 function messageOf(err: unknown): string {
+  if (err instanceof KubeApiError) return err.body?.message ?? `HTTP ${err.status}`;
   if (!(err instanceof Error)) return String(err);
-  const body = (err as { body?: unknown }).body;
-  if (typeof body === 'string') {
-    try {
-      const status = JSON.parse(body) as { message?: string };
-      if (status.message) return status.message;
-    } catch {
-      // not a Status
-    }
-  }
   const cause = err.cause instanceof Error ? ` (${err.cause.message})` : '';
   return `${err.message.split('\n')[0]}${cause}`;
 }

@@ -1,10 +1,11 @@
 /**
- * The one HTTP edge to the API server: plain JSON requests authenticated by the KubeConfig.
- * A thin layer of our own (rather than the generated clients) keeps every request explicit, so
- * "no write when nothing changed" is visible in the code.
+ * The one HTTP edge to the API server: plain JSON requests, watches and Lease calls, all over one
+ * undici connection pool set up with the connection's TLS material, and authenticated per request
+ * (tokens rotate). A thin layer of our own (rather than generated clients) keeps every request
+ * explicit, so "no write when nothing changed" is visible in the code.
  */
-import { type HttpMethod, type KubeConfig, RequestContext } from '@kubernetes/client-node';
-import { type Response, fetch } from 'undici';
+import { Agent, type Response, fetch } from 'undici';
+import type { KubeConnection } from './connection.ts';
 import { KubeApiError, KubeConnectionError, type KubeStatusBody } from './errors.ts';
 
 export {
@@ -17,23 +18,33 @@ export {
   isNotFound,
 } from './errors.ts';
 
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
 export interface RequestOptions {
   query?: Record<string, string | number | boolean | undefined>;
   body?: unknown;
   contentType?: string;
   /** Accept header; default `application/json`. */
   accept?: string;
+  /** Overrides the client's user agent for this request. */
+  userAgent?: string;
   signal?: AbortSignal;
 }
 
 export interface KubeRest {
-  request<T>(
-    method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
-    path: string,
-    options?: RequestOptions,
-  ): Promise<T>;
-  /** A raw streaming GET (watches). */
+  /** The API server's base URL. */
+  readonly server: string;
+  /** A JSON request; a non-2xx answer throws `KubeApiError`. */
+  request<T>(method: HttpMethod, path: string, options?: RequestOptions): Promise<T>;
+  /** A raw streaming GET (watches); a non-2xx answer throws `KubeApiError`. */
   stream(path: string, options: RequestOptions): Promise<Response>;
+  /**
+   * A GET whose answer is returned whatever its status, without a deadline of its own (the
+   * caller's signal ends it). Only a failure to reach the server throws (`KubeConnectionError`).
+   */
+  send(path: string, options: RequestOptions): Promise<Response>;
+  /** Closes the pooled connections; requests still in flight fail (call it last, on shutdown). */
+  close(): Promise<void>;
 }
 
 export interface RestOptions {
@@ -43,54 +54,59 @@ export interface RestOptions {
 }
 
 function buildUrl(server: string, path: string, query: RequestOptions['query']): string {
-  const url = new URL(server.replace(/\/+$/, '') + path);
+  const url = new URL(server + path);
   for (const [key, value] of Object.entries(query ?? {})) {
     if (value !== undefined) url.searchParams.set(key, String(value));
   }
   return url.toString();
 }
 
-export function createKubeRest(kc: KubeConfig, options: RestOptions = {}): KubeRest {
-  const cluster = kc.getCurrentCluster();
-  if (!cluster)
-    throw new Error('the kubeconfig has no current cluster: set a current-context that names a cluster');
-  const server = cluster.server;
+export function createKubeRest(connection: KubeConnection, options: RestOptions = {}): KubeRest {
+  const { server, tls, credentials } = connection;
   const timeoutMs = options.timeoutMs ?? 30_000;
   const userAgent = options.userAgent ?? 'tenant-operator';
+  const dispatcher = new Agent({
+    connect: {
+      ...(tls.ca !== undefined ? { ca: tls.ca } : {}),
+      ...(tls.cert !== undefined ? { cert: tls.cert } : {}),
+      ...(tls.key !== undefined ? { key: tls.key } : {}),
+      ...(tls.serverName !== undefined ? { servername: tls.serverName } : {}),
+      rejectUnauthorized: !tls.insecureSkipTlsVerify,
+    },
+  });
 
-  // client-node builds a new undici Agent (so a new TLS connection) for every request; keeping the
-  // first one lets requests share connections. Headers are still computed per request (tokens rotate).
-  let dispatcher: ReturnType<RequestContext['getDispatcher']>;
-
-  async function send(method: string, path: string, opts: RequestOptions, streaming: boolean) {
+  async function send(method: HttpMethod, path: string, opts: RequestOptions, deadline: boolean) {
     const url = buildUrl(server, path, opts.query);
-    const ctx = new RequestContext(url, method as HttpMethod);
-    await kc.applySecurityAuthentication(ctx);
-    dispatcher ??= ctx.getDispatcher();
     const headers: Record<string, string> = {
-      ...ctx.getHeaders(),
       accept: opts.accept ?? 'application/json',
-      'user-agent': userAgent,
+      'user-agent': opts.userAgent ?? userAgent,
     };
     let body: string | undefined;
     if (opts.body !== undefined) {
       body = JSON.stringify(opts.body);
       headers['content-type'] = opts.contentType ?? 'application/json';
     }
-    const signals = [opts.signal, streaming ? undefined : AbortSignal.timeout(timeoutMs)].filter(
+    const signals = [opts.signal, deadline ? AbortSignal.timeout(timeoutMs) : undefined].filter(
       (s): s is AbortSignal => s !== undefined,
     );
+    let response: Response;
     try {
-      return await fetch(url, {
+      const authorization = await credentials.authorization();
+      if (authorization) headers.authorization = authorization;
+      response = await fetch(url, {
         method,
         headers,
         body,
-        dispatcher: dispatcher as never,
+        dispatcher,
         signal: signals.length > 0 ? AbortSignal.any(signals) : undefined,
       });
     } catch (error) {
+      if (opts.signal?.aborted) throw error;
       throw new KubeConnectionError(server, path, error);
     }
+    // Rotated token, expired exec credential: read it afresh for the next request.
+    if (response.status === 401) credentials.invalidate();
+    return response;
   }
 
   async function failure(method: string, path: string, response: Response): Promise<KubeApiError> {
@@ -105,20 +121,19 @@ export function createKubeRest(kc: KubeConfig, options: RestOptions = {}): KubeR
   }
 
   return {
-    async request<T>(
-      method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
-      path: string,
-      opts: RequestOptions = {},
-    ) {
-      const response = await send(method, path, opts, false);
+    server,
+    async request<T>(method: HttpMethod, path: string, opts: RequestOptions = {}) {
+      const response = await send(method, path, opts, true);
       if (!response.ok) throw await failure(method, path, response);
       const text = await response.text();
       return (text ? JSON.parse(text) : undefined) as T;
     },
     async stream(path: string, opts: RequestOptions) {
-      const response = await send('GET', path, opts, true);
+      const response = await send('GET', path, opts, false);
       if (!response.ok) throw await failure('GET', path, response);
       return response;
     },
+    send: (path, opts) => send('GET', path, opts, false),
+    close: () => dispatcher.destroy(),
   };
 }

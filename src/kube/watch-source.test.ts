@@ -2,10 +2,12 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { FakeClock } from '../runtime/clock.ts';
 import { Informer } from '../runtime/informer.ts';
+import { simpleConnection } from './connection.ts';
+import { staticToken } from './credentials.ts';
+import { type KubeRest, createKubeRest } from './rest.ts';
 import {
   KubeApiError,
   KubeConnectionError,
@@ -50,15 +52,8 @@ class FakeApiServer {
   }
 }
 
-function kubeConfigFor(server: string): KubeConfig {
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'fake', server, skipTLSVerify: true }],
-    users: [{ name: 'fake', token: 'secret-token' }],
-    contexts: [{ name: 'fake', cluster: 'fake', user: 'fake' }],
-    currentContext: 'fake',
-  });
-  return kc;
+function restFor(server: string): KubeRest {
+  return createKubeRest(simpleConnection(server, staticToken('secret-token')));
 }
 
 async function until(cond: () => boolean, what: string): Promise<void> {
@@ -92,7 +87,7 @@ describe('KubeWatchSource', () => {
   ): KubeWatchSource<Obj> {
     api.requests = [];
     return new KubeWatchSource<Obj>({
-      kubeConfig: kubeConfigFor(server),
+      rest: restFor(server),
       path: '/apis/neurallog.io/v1/tenants',
       labelSelector: 'app.kubernetes.io/managed-by=tenant-operator',
       random: () => 0.5,
@@ -311,7 +306,7 @@ describe('KubeWatchSource', () => {
     const dead = new FakeApiServer();
     const url = await dead.start();
     await dead.stop();
-    const s = new KubeWatchSource<Obj>({ kubeConfig: kubeConfigFor(url), path: '/api/v1/namespaces' });
+    const s = new KubeWatchSource<Obj>({ rest: restFor(url), path: '/api/v1/namespaces' });
     await assert.rejects(s.list(AbortSignal.timeout(5000)), (err: unknown) => {
       assert.ok(err instanceof KubeConnectionError);
       assert.match(err.message, /ECONNREFUSED/);

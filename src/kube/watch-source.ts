@@ -1,27 +1,25 @@
 /**
- * `WatchSource` for one API collection, spoken over HTTP with the
- * credentials, TLS settings and proxy of a client-node `KubeConfig`.
+ * `WatchSource` for one API collection, spoken over the HTTP edge in rest.ts.
  *
- * We do not use client-node's `Watch`/`ListWatch`: `ListWatch` stops on any
- * error but 410, and `Watch` aborts a stream after 30 s without data (its
- * private `requestTimeoutMs`), which a quiet collection with minute-spaced
- * bookmarks trips all the time. Here a stream lives until the server's
- * `timeoutSeconds` (randomised 5–10 min, as client-go does), the informer's
- * watchdog, or the caller's abort; aborting destroys the request's own
- * connection pool, so the socket is closed at once.
+ * A stream lives until the server's `timeoutSeconds` (randomised 5–10 min, as
+ * client-go does), the informer's watchdog, or the caller's abort; there is no
+ * client-side idle timeout, which a quiet collection with minute-spaced
+ * bookmarks would trip. Aborting a response that is still streaming makes
+ * undici destroy its socket (HTTP/1.1 cannot cancel a request otherwise), so
+ * the connection is closed at once.
  */
-import { HttpMethod, IsomorphicFetchHttpLibrary, RequestContext } from '@kubernetes/client-node';
-import type { KubeConfig, ResponseContext } from '@kubernetes/client-node';
+import type { Response } from 'undici';
 import { ResourceVersionExpiredError, isResourceVersionExpired } from '../runtime/informer-source.ts';
 import type { InformerObject, ListResult, WatchEventType, WatchSource } from '../runtime/informer-source.ts';
-import { KubeApiError, KubeConnectionError, type KubeStatusBody } from './errors.ts';
+import { KubeApiError, type KubeStatusBody } from './errors.ts';
+import type { KubeRest } from './rest.ts';
 
 export { KubeApiError, KubeConnectionError } from './errors.ts';
 
 export { ResourceVersionExpiredError } from '../runtime/informer-source.ts';
 
 export interface KubeWatchSourceOptions {
-  kubeConfig: KubeConfig;
+  rest: KubeRest;
   /**
    * Collection path: `/apis/neurallog.io/v1/tenants`, `/api/v1/namespaces`,
    * `/apis/apps/v1/deployments` (all namespaces), …
@@ -35,6 +33,7 @@ export interface KubeWatchSourceOptions {
   minWatchTimeoutSeconds?: number;
   /** Source of randomness in [0, 1). Default `Math.random`. */
   random?: () => number;
+  /** Overrides the user agent of `rest`. */
   userAgent?: string;
   /**
    * List and watch `PartialObjectMetadata` instead of whole objects: the API server sends only
@@ -55,8 +54,6 @@ export class WatchStreamError extends Error {
   }
 }
 
-type Dispatcher = NonNullable<ReturnType<RequestContext['getDispatcher']>>;
-
 type StatusBody = KubeStatusBody;
 
 interface ListBody<T> {
@@ -69,29 +66,28 @@ interface ListBody<T> {
 const EVENT_TYPES = new Set<string>(['ADDED', 'MODIFIED', 'DELETED', 'BOOKMARK']);
 
 export class KubeWatchSource<T extends InformerObject> implements WatchSource<T> {
-  readonly #kc: KubeConfig;
+  readonly #rest: KubeRest;
   readonly #path: string;
   readonly #labelSelector: string | undefined;
   readonly #fieldSelector: string | undefined;
   readonly #pageSize: number;
   readonly #minTimeout: number;
   readonly #random: () => number;
-  readonly #userAgent: string;
+  readonly #userAgent: string | undefined;
   readonly #metadataOnly: boolean;
-  readonly #http = new IsomorphicFetchHttpLibrary();
 
   constructor(options: KubeWatchSourceOptions) {
     if (!options.path.startsWith('/')) {
       throw new TypeError(`watch path must start with "/", got "${options.path}"`);
     }
-    this.#kc = options.kubeConfig;
+    this.#rest = options.rest;
     this.#path = options.path.replace(/\/$/, '');
     this.#labelSelector = options.labelSelector || undefined;
     this.#fieldSelector = options.fieldSelector || undefined;
     this.#pageSize = options.pageSize ?? 500;
     this.#minTimeout = options.minWatchTimeoutSeconds ?? 300;
     this.#random = options.random ?? Math.random;
-    this.#userAgent = options.userAgent ?? 'neurallog-tenant-operator';
+    this.#userAgent = options.userAgent;
     this.#metadataOnly = options.metadataOnly ?? false;
   }
 
@@ -113,34 +109,30 @@ export class KubeWatchSource<T extends InformerObject> implements WatchSource<T>
     signal: AbortSignal,
   ): Promise<void> {
     const timeoutSeconds = Math.floor(this.#minTimeout * (1 + this.#random()));
-    const url = this.#url({
-      watch: 'true',
-      allowWatchBookmarks: 'true',
-      resourceVersion: resourceVersion || undefined,
-      timeoutSeconds: String(timeoutSeconds),
-    });
-    let sent: { response: ResponseContext; dispatcher: Dispatcher | undefined } | undefined;
+    // The caller's signal, and ours: leaving early (an error in a handler) must end the request too.
+    const own = new AbortController();
+    const both = AbortSignal.any([signal, own.signal]);
     try {
-      sent = await this.#send(url, signal, this.#metadataOnly ? METADATA_WATCH_ACCEPT : JSON_ACCEPT);
-      const { response } = sent;
-      if (response.httpStatusCode !== 200) {
-        throw statusError(
-          response.httpStatusCode,
-          await safeText(response),
-          'WATCH',
-          this.#path,
-          resourceVersion,
-        );
+      const response = await this.#send(
+        {
+          watch: 'true',
+          allowWatchBookmarks: 'true',
+          resourceVersion: resourceVersion || undefined,
+          timeoutSeconds: String(timeoutSeconds),
+        },
+        both,
+        this.#metadataOnly ? METADATA_WATCH_ACCEPT : JSON_ACCEPT,
+      );
+      if (response.status !== 200) {
+        throw statusError(response.status, await safeText(response), 'WATCH', this.#path, resourceVersion);
       }
-      const stream = response.body.stream();
-      if (!stream) throw new WatchStreamError(this.#path, 'the response has no body');
-      await this.#readEvents(stream, resourceVersion, onEvent, signal);
+      if (!response.body) throw new WatchStreamError(this.#path, 'the response has no body');
+      await this.#readEvents(response.body as ReadableStream<Uint8Array>, resourceVersion, onEvent, signal);
     } catch (err) {
       if (signal.aborted) return;
       throw err;
     } finally {
-      // Per-request pool (client-node builds one per request): destroying it closes the socket now.
-      if (sent?.dispatcher) void sent.dispatcher.destroy().catch(() => {});
+      own.abort();
     }
   }
 
@@ -151,8 +143,10 @@ export class KubeWatchSource<T extends InformerObject> implements WatchSource<T>
     let listKind: string | undefined;
     let apiVersion: string | undefined;
     do {
-      const url = this.#url({ limit: limit > 0 ? String(limit) : undefined, continue: continueToken });
-      const body = await this.#getJson<ListBody<T>>(url, signal);
+      const body = await this.#getJson<ListBody<T>>(
+        { limit: limit > 0 ? String(limit) : undefined, continue: continueToken },
+        signal,
+      );
       items.push(...(body.items ?? []));
       resourceVersion = body.metadata?.resourceVersion ?? '';
       continueToken = body.metadata?.continue || undefined;
@@ -171,46 +165,26 @@ export class KubeWatchSource<T extends InformerObject> implements WatchSource<T>
     return { items, resourceVersion };
   }
 
-  async #getJson<B>(url: URL, signal: AbortSignal): Promise<B> {
-    const { response, dispatcher } = await this.#send(
-      url,
-      signal,
-      this.#metadataOnly ? METADATA_LIST_ACCEPT : JSON_ACCEPT,
-    );
+  async #getJson<B>(query: Record<string, string | undefined>, signal: AbortSignal): Promise<B> {
+    const response = await this.#send(query, signal, this.#metadataOnly ? METADATA_LIST_ACCEPT : JSON_ACCEPT);
+    const text = await response.text();
+    if (response.status !== 200) {
+      throw statusError(response.status, text, 'LIST', this.#path, undefined);
+    }
     try {
-      const text = await response.body.text();
-      if (response.httpStatusCode !== 200) {
-        throw statusError(response.httpStatusCode, text, 'LIST', this.#path, undefined);
-      }
-      try {
-        return JSON.parse(text) as B;
-      } catch (err) {
-        throw new WatchStreamError(this.#path, 'the list response is not JSON', { cause: err });
-      }
-    } finally {
-      if (dispatcher) void dispatcher.close().catch(() => {});
+      return JSON.parse(text) as B;
+    } catch (err) {
+      throw new WatchStreamError(this.#path, 'the list response is not JSON', { cause: err });
     }
   }
 
-  async #send(
-    url: URL,
-    signal: AbortSignal,
-    accept: string,
-  ): Promise<{ response: ResponseContext; dispatcher: Dispatcher | undefined }> {
-    const ctx = new RequestContext(url.toString(), HttpMethod.GET);
-    await this.#kc.applySecurityAuthentication(ctx);
-    ctx.setHeaderParam('Accept', accept);
-    ctx.setHeaderParam('User-Agent', this.#userAgent);
-    ctx.setSignal(signal);
-    const dispatcher = ctx.getDispatcher();
-    try {
-      const response = await this.#http.send(ctx).toPromise();
-      return { response, dispatcher };
-    } catch (err) {
-      if (dispatcher) void dispatcher.destroy().catch(() => {});
-      if (signal.aborted) throw err;
-      throw new KubeConnectionError(url.origin, this.#path, err);
-    }
+  #send(query: Record<string, string | undefined>, signal: AbortSignal, accept: string): Promise<Response> {
+    return this.#rest.send(this.#path, {
+      query: { labelSelector: this.#labelSelector, fieldSelector: this.#fieldSelector, ...query },
+      signal,
+      accept,
+      ...(this.#userAgent ? { userAgent: this.#userAgent } : {}),
+    });
   }
 
   async #readEvents(
@@ -262,17 +236,6 @@ export class KubeWatchSource<T extends InformerObject> implements WatchSource<T>
       reader.cancel().catch(() => {});
     }
   }
-
-  #url(params: Record<string, string | undefined>): URL {
-    const cluster = this.#kc.getCurrentCluster();
-    if (!cluster) {
-      throw new TypeError('the KubeConfig has no current cluster; resolve it with resolveKubeConfig() first');
-    }
-    const url = new URL(cluster.server + this.#path);
-    const all = { labelSelector: this.#labelSelector, fieldSelector: this.#fieldSelector, ...params };
-    for (const [key, value] of Object.entries(all)) if (value !== undefined) url.searchParams.set(key, value);
-    return url;
-  }
 }
 
 function statusError(
@@ -297,9 +260,9 @@ function statusError(
   return new KubeApiError({ status: statusCode, body: status, method, path });
 }
 
-async function safeText(response: ResponseContext): Promise<string> {
+async function safeText(response: Response): Promise<string> {
   try {
-    return await response.body.text();
+    return await response.text();
   } catch {
     return '';
   }

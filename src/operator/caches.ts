@@ -2,10 +2,10 @@
  * The watch caches the controller reads from: every Tenant, and every child kind filtered by the
  * managed-by label, so memory holds only what this operator made. Child events queue their tenant.
  */
-import type { KubeConfig } from '@kubernetes/client-node';
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
 import type { KubeObject } from '../kube/objects.ts';
+import type { KubeRest } from '../kube/rest.ts';
 import { CHILD_TYPES, type ResourceType, TENANT_TYPE, collectionPath, objectKey } from '../kube/resources.ts';
 import { KubeWatchSource } from '../kube/watch-source.ts';
 import { LABEL_MANAGED_BY, LABEL_TENANT, MANAGED_BY } from '../render/meta.ts';
@@ -38,7 +38,7 @@ export interface OperatorCaches extends ObservedCluster {
 }
 
 export interface CacheOptions {
-  kubeConfig: KubeConfig;
+  rest: KubeRest;
   logger: Logger;
   events: CacheEvents;
   resyncPeriodMs: number;
@@ -77,7 +77,7 @@ function controllerTenant(obj: KubeObject): string | undefined {
 }
 
 export function createOperatorCaches(options: CacheOptions): OperatorCaches {
-  const { kubeConfig, logger, events, recent } = options;
+  const { rest, logger, events, recent } = options;
   const byTenantId = new Map<string, Map<string, KubeObject>>();
   // One pool for every cache: tenants' objects repeat each other's strings (see string-pool.ts).
   const strings = new StringPool();
@@ -90,7 +90,7 @@ export function createOperatorCaches(options: CacheOptions): OperatorCaches {
     transform: share,
     resyncPeriodMs: options.resyncPeriodMs,
     source: new KubeWatchSource<TenantObject>({
-      kubeConfig,
+      rest,
       path: collectionPath(TENANT_TYPE),
       ...(options.userAgent ? { userAgent: options.userAgent } : {}),
     }),
@@ -167,7 +167,7 @@ export function createOperatorCaches(options: CacheOptions): OperatorCaches {
       resyncPeriodMs: 0,
       transform: share,
       source: new KubeWatchSource<KubeObject>({
-        kubeConfig,
+        rest,
         path: collectionPath(type),
         labelSelector: managedSelector,
         // The reconciler needs to know only that a Secret exists and whose it is; its data (every

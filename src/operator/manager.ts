@@ -25,6 +25,8 @@ import { OPERATOR_VERSION } from './version.ts';
 
 export interface ManagerOptions {
   kubeconfig?: string;
+  /** Kubeconfig context to use instead of its current-context. */
+  context?: string;
   leaderElect: boolean;
   leaderElectionId: string;
   leaderElectionNamespace?: string;
@@ -62,9 +64,12 @@ function gaugeEntry(t: TenantObject): { phase: string | undefined; plan: string 
 
 export async function startManager(options: ManagerOptions): Promise<RunningManager> {
   const { logger } = options;
-  const kube = resolveKubeConfig(options.kubeconfig ? { kubeconfig: options.kubeconfig } : {});
+  const kube = resolveKubeConfig({
+    ...(options.kubeconfig ? { kubeconfig: options.kubeconfig } : {}),
+    ...(options.context ? { context: options.context } : {}),
+  });
   logger.info(
-    { source: kube.source, origin: kube.origin, server: kube.server },
+    { source: kube.source, origin: kube.origin, server: kube.server, context: kube.connection.context },
     'using Kubernetes API server',
   );
   const identity = defaultLeaderIdentity();
@@ -72,7 +77,7 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
   // write to its replica (the leader-election identity).
   const userAgent = operatorUserAgent(identity);
   const metrics = createOperatorMetrics();
-  const rest = createKubeRest(kube.kubeConfig, { userAgent });
+  const rest = createKubeRest(kube.connection, { userAgent });
   const writer = createKubeWriter(rest);
   const events = createEventRecorder({
     rest,
@@ -89,7 +94,7 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
   const queue = new WorkQueue<string>({ onDepthChange: (depth) => metrics.workqueueDepth.set(depth) });
   const recent = createRecentWrites();
   const caches = createOperatorCaches({
-    kubeConfig: kube.kubeConfig,
+    rest,
     userAgent,
     logger,
     recent,
@@ -184,7 +189,7 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
   if (options.leaderElect) {
     const namespace = options.leaderElectionNamespace ?? kube.namespace ?? FALLBACK_LEASE_NAMESPACE;
     elector = new LeaderElector({
-      client: new KubeLeaseClient({ kubeConfig: kube.kubeConfig, namespace, name: options.leaderElectionId }),
+      client: new KubeLeaseClient({ rest, namespace, name: options.leaderElectionId }),
       identity,
       logger,
       onStartedLeading: () => {
@@ -215,6 +220,7 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
       if (elector) await elector.release();
       await caches.stop();
       await Promise.all(servers.map((s) => s.close()));
+      await rest.close();
       logger.info('shutdown complete');
       resolveDone({ exitCode: 0 });
     })();

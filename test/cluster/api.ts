@@ -1,6 +1,6 @@
 // A minimal HTTPS client for the cluster bootstrap and health checks: client
 // certificate auth against the local API server, JSON in and out. Tests and
-// the operator use kubectl or @kubernetes/client-node instead.
+// the operator use kubectl or the project's own client in src/kube instead.
 import { readFileSync } from 'node:fs';
 import { type Agent, request } from 'node:https';
 
