@@ -3,7 +3,7 @@
 // never adjusted.
 //
 //   node bench/report.ts
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Range, lineChart, rangeChart } from './lib/svg.ts';
@@ -277,5 +277,8 @@ await writeFile(
     },
   ),
 );
+// What was found where a target is missed: written by hand, next to the figures it explains.
+const findings = join(benchDir, 'FINDINGS.md');
+if (existsSync(findings)) md.push(readFileSync(findings, 'utf8').trimEnd());
 await writeFile(join(benchDir, 'RESULTS.md'), `${md.join('\n')}\n`);
 console.log(`wrote bench/RESULTS.md and bench/charts/*.svg from ${runs.length} run(s)`);
