@@ -39,6 +39,8 @@ interface BenchResult {
     writesPerTenant: number;
     seconds: number;
     perTenantSeconds: Dist;
+    /** Absent in runs before it was recorded. */
+    readySinceStartSeconds?: Dist;
     deleteSeconds: number;
   };
   operator: {
@@ -46,6 +48,7 @@ interface BenchResult {
     ratioToFloor: number;
     perTenantSeconds: Dist;
     perTenantP50RatioToFloor: number;
+    perTenantP50RatioToFloorSinceStart?: number;
     minimumWritesPerTenant: number;
     requests: {
       writesPerTenant: number;
@@ -133,6 +136,7 @@ const md: string[] = [
       'floor per-tenant p50 (s)',
       'operator time-to-Running p50 / p95 / p99 (s)',
       'p50 ÷ floor p50',
+      'floor p50 from its burst start (s) / operator p50 ÷ it',
     ],
     runs.map(({ result: r }) => [
       r.tenants,
@@ -142,10 +146,16 @@ const md: string[] = [
       r.floor.perTenantSeconds.p50,
       `${r.operator.perTenantSeconds.p50} / ${r.operator.perTenantSeconds.p95} / ${r.operator.perTenantSeconds.p99}`,
       `${r.operator.perTenantP50RatioToFloor} ${mark(r.operator.perTenantP50RatioToFloor <= 1.5)}`,
+      r.floor.readySinceStartSeconds
+        ? `${r.floor.readySinceStartSeconds.p50} / ${r.operator.perTenantP50RatioToFloorSinceStart}`
+        : 'not recorded',
     ]),
   ),
   '',
-  'Targets: operator ≤ 1.3 × floor; per-tenant p50 ≤ 1.5 × the floor’s per-tenant p50.',
+  'Targets: operator ≤ 1.3 × floor; per-tenant p50 ≤ 1.5 × the floor’s per-tenant p50. The floor’s',
+  'per-tenant time runs from that tenant’s first write; the operator’s from the creation of all N',
+  'Tenants, so it includes the wait in the queue. The last column times the floor’s tenants from',
+  'the start of its burst too.',
   '',
   '## Requests per tenant while provisioning',
   '',
@@ -153,15 +163,16 @@ const md: string[] = [
     ['N', 'writes / tenant', 'of which Events', 'writes without Events', 'minimum', 'reads / tenant'],
     runs.map(({ result: r }) => [
       r.tenants,
-      `${r.operator.requests.writesPerTenant} ${mark(r.operator.requests.writesPerTenant <= 1.1 * r.operator.minimumWritesPerTenant)}`,
+      r.operator.requests.writesPerTenant,
       `${r.operator.requests.eventsPerTenant} ${mark(r.operator.requests.eventsPerTenant <= 8)}`,
-      r.operator.requests.writesPerTenantWithoutEvents,
+      // Events are counted on their own (target ≤ 8); the minimum is for the writes of the state.
+      `${r.operator.requests.writesPerTenantWithoutEvents} ${mark(r.operator.requests.writesPerTenantWithoutEvents <= 1.1 * r.operator.minimumWritesPerTenant)}`,
       r.operator.minimumWritesPerTenant,
       r.operator.requests.readsPerTenant,
     ]),
   ),
   '',
-  `The minimum is one write per rendered object (${runs[0]!.result.floor.objectsPerTenant}), one finalizer patch and one status write. Targets: writes ≤ 1.1 × the minimum, Events ≤ 8 per tenant.`,
+  `The minimum is one write per rendered object (${runs[0]!.result.floor.objectsPerTenant}), one finalizer patch and one status write. Targets: writes without Events ≤ 1.1 × the minimum, Events ≤ 8 per tenant.`,
   '',
   '## Memory, CPU, event loop',
   '',

@@ -59,6 +59,8 @@ export interface FloorResult {
   writesDoneSeconds: number;
   /** Per tenant: from its first write to its workloads ready. */
   perTenantSeconds: number[];
+  /** Per tenant: from the start of the burst (the first write of all) to its workloads ready. */
+  readySinceStartSeconds: number[];
   deleteSeconds: number;
 }
 
@@ -156,6 +158,7 @@ export async function runFloor(options: {
     wallSeconds: (allReadyAt - t0) / 1000,
     writesDoneSeconds: (writesDoneAt - t0) / 1000,
     perTenantSeconds: names.map((n) => (ready.get(n)! - started.get(n)!) / 1000),
+    readySinceStartSeconds: names.map((n) => (ready.get(n)! - t0) / 1000),
     deleteSeconds: (Date.now() - tDelete) / 1000,
   };
 }
