@@ -67,31 +67,52 @@ function isQualifiedName(key: string): boolean {
   return QUALIFIED_NAME.test(key) && slash <= PREFIX_MAX;
 }
 
-const QUALIFIED_KEYS_RULE: CelRule = {
-  rule: `self.all(k, k.matches('${QUALIFIED_NAME_PATTERN}') && k.indexOf('/') <= ${PREFIX_MAX})`,
-  messageExpression: `'key ' + self.filter(k, !(k.matches('${QUALIFIED_NAME_PATTERN}') && k.indexOf('/') <= ${PREFIX_MAX}))[0] + ' ${QUALIFIED_NAME_TEXT}'`,
-  message: `every key ${QUALIFIED_NAME_TEXT}`,
-};
+/** ASCII letters lower-cased, nothing else: what the API server does to an annotation key. */
+const lowerAscii = (key: string) => key.replace(/[A-Z]/g, (c) => c.toLowerCase());
+
+/**
+ * Every key a qualified name. The API server checks label keys as they are and annotation keys
+ * lower-cased (`Example.COM/x` is a valid annotation key, not a valid label key).
+ */
+function qualifiedKeysRule(lowerCased: boolean): CelRule {
+  const key = lowerCased ? 'k.lowerAscii()' : 'k';
+  const holds = `${key}.matches('${QUALIFIED_NAME_PATTERN}') && k.indexOf('/') <= ${PREFIX_MAX}`;
+  return {
+    rule: `self.all(k, ${holds})`,
+    messageExpression: `'key ' + self.filter(k, !(${holds}))[0] + ' ${QUALIFIED_NAME_TEXT}'`,
+    message: `every key ${QUALIFIED_NAME_TEXT}`,
+  };
+}
+
+const TOO_MANY_KEYS = `may hold at most ${METADATA_MAP_MAX_KEYS} keys`;
 
 /** A map whose keys go onto a Kubernetes object as label or annotation keys. */
-function metadataMap(value: z.ZodString, description: string) {
+function metadataMap(value: z.ZodString, description: string, lowerCased: boolean) {
   return z
     .record(z.string().max(317), value)
     .superRefine((map, ctx) => {
-      for (const key of Object.keys(map)) {
-        if (!isQualifiedName(key))
+      const keys = Object.keys(map);
+      if (keys.length > METADATA_MAP_MAX_KEYS) ctx.addIssue({ code: 'custom', message: TOO_MANY_KEYS });
+      for (const key of keys) {
+        if (!isQualifiedName(lowerCased ? lowerAscii(key) : key))
           ctx.addIssue({ code: 'custom', path: [key], message: QUALIFIED_NAME_TEXT });
       }
     })
-    .meta({ description, maxProperties: METADATA_MAP_MAX_KEYS, [CEL]: [QUALIFIED_KEYS_RULE] });
+    .meta({
+      description,
+      maxProperties: METADATA_MAP_MAX_KEYS,
+      [CEL]: [qualifiedKeysRule(lowerCased)],
+    });
 }
 
-/** Labels, a node selector or a pod selector: label keys with label values. */
-export const labelMap = (description: string) =>
-  metadataMap(z.string().max(63).regex(new RegExp(LABEL_VALUE_PATTERN), LABEL_VALUE_TEXT), description);
+const labelValue = () => z.string().max(63).regex(new RegExp(LABEL_VALUE_PATTERN), LABEL_VALUE_TEXT);
+const qualifiedName = () => z.string().min(1).max(317).regex(QUALIFIED_NAME, QUALIFIED_NAME_TEXT);
 
-/** Annotations: label keys with any value. */
-export const annotationMap = (description: string) => metadataMap(z.string().max(4096), description);
+/** Labels, a node selector or a pod selector: label keys with label values. */
+export const labelMap = (description: string) => metadataMap(labelValue(), description, false);
+
+/** Annotations: annotation keys with any value. */
+export const annotationMap = (description: string) => metadataMap(z.string().max(4096), description, true);
 
 const requestLimit = (what: string, defaults: string) =>
   z
@@ -248,18 +269,16 @@ const NO_VALUES_FOR_EXISTS: PairedRule<RequirementFields> = {
   holds: (r) => !['Exists', 'DoesNotExist'].includes(r.operator) || valueCount(r) === 0,
 };
 
-const INTEGER = /^-?[0-9]+$/;
-
-const ONE_INTEGER_FOR_COMPARISONS: PairedRule<RequirementFields> = {
+// The API server asks for one value only; the scheduler reads it as an integer when it matches.
+const ONE_VALUE_FOR_COMPARISONS: PairedRule<RequirementFields> = {
   cel: {
-    rule: "!(self.operator in ['Gt', 'Lt']) || (has(self.values) && size(self.values) == 1 && self.values[0].matches('^-?[0-9]+$'))",
-    message: 'values must be exactly one integer when operator is Gt or Lt',
+    rule: "!(self.operator in ['Gt', 'Lt']) || (has(self.values) && size(self.values) == 1)",
+    message: 'values must be exactly one value when operator is Gt or Lt',
   },
-  holds: (r) =>
-    !['Gt', 'Lt'].includes(r.operator) || (valueCount(r) === 1 && INTEGER.test(r.values?.[0] ?? '')),
+  holds: (r) => !['Gt', 'Lt'].includes(r.operator) || valueCount(r) === 1,
 };
 
-const NODE_REQUIREMENT_RULES = [VALUES_FOR_SET_OPERATORS, NO_VALUES_FOR_EXISTS, ONE_INTEGER_FOR_COMPARISONS];
+const NODE_REQUIREMENT_RULES = [VALUES_FOR_SET_OPERATORS, NO_VALUES_FOR_EXISTS, ONE_VALUE_FOR_COMPARISONS];
 const LABEL_REQUIREMENT_RULES = [VALUES_FOR_SET_OPERATORS, NO_VALUES_FOR_EXISTS];
 
 const MATCH_FIELDS_RULE: PairedRule<{ matchFields?: (RequirementFields & { key: string })[] | undefined }> = {
@@ -275,12 +294,17 @@ const MATCH_FIELDS_RULE: PairedRule<{ matchFields?: (RequirementFields & { key: 
 
 export const toleration = z
   .strictObject({
-    key: z.string().max(317).optional().meta({ description: 'Taint key the toleration applies to.' }),
+    key: z
+      .string()
+      .max(317)
+      .regex(new RegExp(`(${QUALIFIED_NAME_PATTERN})|^$`), QUALIFIED_NAME_TEXT)
+      .optional()
+      .meta({ description: 'Taint key the toleration applies to (empty with Exists: every taint).' }),
     operator: z
       .enum(['Exists', 'Equal'])
       .optional()
       .meta({ description: 'Relationship of key to value: Exists or Equal (default Equal).' }),
-    value: z.string().max(63).optional().meta({ description: 'Taint value the toleration matches.' }),
+    value: labelValue().optional().meta({ description: 'Taint value the toleration matches.' }),
     effect: z
       .enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute'])
       .optional()
@@ -294,7 +318,6 @@ export const toleration = z
   .meta({ description: 'A Kubernetes toleration.', [CEL]: TOLERATION_RULES.map(({ cel }) => cel) });
 
 const LABEL_KEY_MAX = 317;
-const LABEL_VALUE_MAX = 63;
 
 const stringList = (description: string, max = 100, itemMax = LABEL_KEY_MAX) =>
   z
@@ -302,20 +325,26 @@ const stringList = (description: string, max = 100, itemMax = LABEL_KEY_MAX) =>
     .max(max)
     .meta({ description });
 
+const labelValueList = (description: string) =>
+  z
+    .array(labelValue().meta({ description: 'One label value.' }))
+    .max(100)
+    .meta({ description });
+
+const labelKeyList = (description: string) =>
+  z
+    .array(qualifiedName().meta({ description: 'One label key.' }))
+    .max(100)
+    .meta({ description });
+
 const nodeSelectorRequirement = z
   .strictObject({
-    key: z
-      .string()
-      .min(1)
-      .max(LABEL_KEY_MAX)
-      .meta({ description: 'The label key (or field name) the selector applies to.' }),
+    key: qualifiedName().meta({ description: 'The node label key the selector applies to.' }),
     operator: z.enum(['In', 'NotIn', 'Exists', 'DoesNotExist', 'Gt', 'Lt']).meta({
       description: 'Relationship of the key to the values: In, NotIn, Exists, DoesNotExist, Gt or Lt.',
     }),
-    values: stringList(
+    values: labelValueList(
       'Values for In and NotIn (non-empty), one integer for Gt and Lt, none for Exists and DoesNotExist.',
-      100,
-      LABEL_VALUE_MAX,
     ).optional(),
   })
   .superRefine(refineBy(NODE_REQUIREMENT_RULES))
@@ -323,6 +352,16 @@ const nodeSelectorRequirement = z
     description: 'A node selector requirement: a key, an operator and values.',
     [CEL]: NODE_REQUIREMENT_RULES.map(({ cel }) => cel),
   });
+
+const nodeFieldRequirement = z
+  .strictObject({
+    key: z.string().min(1).max(LABEL_KEY_MAX).meta({ description: 'The field: metadata.name.' }),
+    operator: z.enum(['In', 'NotIn', 'Exists', 'DoesNotExist', 'Gt', 'Lt']).meta({
+      description: 'In or NotIn.',
+    }),
+    values: stringList('One node name.', 100, 253).optional(),
+  })
+  .meta({ description: "A requirement on a node's field." });
 
 const nodeSelectorTerm = z
   .strictObject({
@@ -332,7 +371,7 @@ const nodeSelectorTerm = z
       .optional()
       .meta({ description: "Requirements on the node's labels." }),
     matchFields: z
-      .array(nodeSelectorRequirement)
+      .array(nodeFieldRequirement)
       .max(50)
       .optional()
       .meta({ description: "Requirements on the node's fields (metadata.name)." }),
@@ -373,18 +412,18 @@ const nodeAffinity = z
 const labelSelector = z
   .strictObject({
     matchLabels: z
-      .record(z.string().max(LABEL_KEY_MAX), z.string().max(LABEL_VALUE_MAX))
+      .record(z.string().max(LABEL_KEY_MAX), labelValue())
       .optional()
       .meta({ description: 'Labels a pod must carry (ANDed).' }),
     matchExpressions: z
       .array(
         z
           .strictObject({
-            key: z.string().min(1).max(LABEL_KEY_MAX).meta({ description: 'The label key.' }),
+            key: qualifiedName().meta({ description: 'The label key.' }),
             operator: z
               .enum(['In', 'NotIn', 'Exists', 'DoesNotExist'])
               .meta({ description: 'In, NotIn, Exists or DoesNotExist.' }),
-            values: stringList('Values for In and NotIn.', 100, LABEL_VALUE_MAX).optional(),
+            values: labelValueList('Values for In and NotIn.').optional(),
           })
           .superRefine(refineBy(LABEL_REQUIREMENT_RULES))
           .meta({
@@ -407,13 +446,13 @@ const podAffinityTerm = z
       100,
       63,
     ).optional(),
-    topologyKey: z.string().min(1, 'topologyKey is required').max(LABEL_KEY_MAX).meta({
+    topologyKey: qualifiedName().meta({
       description: 'Node label whose equal values form one topology domain (e.g. kubernetes.io/hostname).',
     }),
-    matchLabelKeys: stringList(
+    matchLabelKeys: labelKeyList(
       'Pod label keys whose values are added to labelSelector as In requirements.',
     ).optional(),
-    mismatchLabelKeys: stringList(
+    mismatchLabelKeys: labelKeyList(
       'Pod label keys whose values are added to labelSelector as NotIn requirements.',
     ).optional(),
   })

@@ -33,3 +33,28 @@ test('a syntax error carries the file, line and column', () => {
       /^bad\.yaml:\d+(:\d+)?: YAML syntax error/.test(error.message),
   );
 });
+
+test('the items of a v1 List (kubectl get tenants -o yaml) count as documents, with server fields', () => {
+  const list = {
+    apiVersion: 'v1',
+    kind: 'List',
+    items: [
+      {
+        apiVersion: 'neurallog.io/v1',
+        kind: 'Tenant',
+        metadata: { name: 'a', uid: 'u-1', generation: 2, resourceVersion: '7', finalizers: ['x/y'] },
+        spec: { planId: 'starter' },
+        status: { phase: 'Running' },
+      },
+      { apiVersion: 'neurallog.io/v1', kind: 'Tenant', metadata: { name: 'b' }, spec: { planId: 'gold' } },
+    ],
+  };
+  const docs = loadTenants(JSON.stringify(list), 'list.json');
+  assert.deepEqual(
+    docs.map((d) => [d.index, d.result.ok]),
+    [
+      [1, true],
+      [2, false],
+    ],
+  );
+});

@@ -38,8 +38,14 @@ function lineOf(text: string, offset: number): number {
   return line;
 }
 
+function listItems(value: unknown): unknown[] | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { apiVersion, kind, items } = value as Record<string, unknown>;
+  return apiVersion === 'v1' && kind === 'List' && Array.isArray(items) ? items : undefined;
+}
+
 /**
- * Parses every document in `text` and validates each as a Tenant. Empty documents are skipped.
+ * Parses every document in `text` (the items of a `v1` `List` each count as one) and validates each as a Tenant. Empty documents are skipped.
  * Throws `YamlSyntaxError` (with line and column) when the text is not valid YAML.
  */
 export function loadTenants(text: string, source: string): LoadedDocument[] {
@@ -60,9 +66,12 @@ export function loadTenants(text: string, source: string): LoadedDocument[] {
     }
     const value: unknown = doc.toJS({ maxAliasCount: 100 });
     if (value === null || value === undefined) continue;
-    index++;
     const line = lineOf(text, doc.contents?.range?.[0] ?? doc.range[0]);
-    out.push({ index, line, result: validateTenant(value) });
+    // `kubectl get tenants -o yaml` prints a v1 List: each item counts as a document of its own.
+    for (const item of listItems(value) ?? [value]) {
+      index++;
+      out.push({ index, line, result: validateTenant(item) });
+    }
   }
   return out;
 }

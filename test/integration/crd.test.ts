@@ -228,20 +228,20 @@ describe('Tenant CRD on the API server', { timeout: 300_000 }, () => {
     ['a required node affinity', { affinity: zoneIn(['a', 'b']) }, undefined],
     ['In with no values', { affinity: zoneIn([]) }, /values must be non-empty when operator is In or NotIn/],
     [
-      'Gt with a word',
+      'Gt with two values',
       {
         affinity: {
           nodeAffinity: {
             preferredDuringSchedulingIgnoredDuringExecution: [
               {
                 weight: 5,
-                preference: { matchExpressions: [{ key: 'cpus', operator: 'Gt', values: ['x'] }] },
+                preference: { matchExpressions: [{ key: 'cpus', operator: 'Gt', values: ['1', '2'] }] },
               },
             ],
           },
         },
       },
-      /exactly one integer/,
+      /exactly one value when operator is Gt or Lt/,
     ],
     [
       'a weight of 0',
@@ -311,6 +311,22 @@ describe('Tenant CRD on the API server', { timeout: 300_000 }, () => {
     ],
     ['a toleration of every taint', { tolerations: [{ operator: 'Exists' }] }, undefined],
     [
+      'a toleration key with a space',
+      { tolerations: [{ key: 'has space', operator: 'Exists' }] },
+      /spec\.server\.tolerations\[0\]\.key/,
+    ],
+    [
+      'a toleration value with a space',
+      { tolerations: [{ key: 'k', value: 'has space' }] },
+      /spec\.server\.tolerations\[0\]\.value/,
+    ],
+    ['an annotation key in capitals', { podAnnotations: { 'Example.COM/Team': 'a' } }, undefined],
+    [
+      '65 pod labels',
+      { podLabels: Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`l${i}`, 'x'])) },
+      /spec\.server\.podLabels/,
+    ],
+    [
       'a toleration with no key and Equal',
       { tolerations: [{ value: 'x' }] },
       /operator must be Exists when key is empty/,
@@ -340,7 +356,7 @@ describe('Tenant CRD on the API server', { timeout: 300_000 }, () => {
       const offline = validateTenant(tenant);
       if (refusal) {
         assert.notEqual(result.code, 0, `accepted: ${result.stdout}`);
-        assert.match(result.stderr, /spec\.server\.(affinity|tolerations)/);
+        assert.match(result.stderr, /spec\.server\.(affinity|tolerations|podLabels|podAnnotations)/);
         assert.match(result.stderr, refusal);
         assert.equal(offline.ok, false, 'validate accepted what the API server refused');
         return;

@@ -60,7 +60,14 @@ async function logLines(operator: OperatorProcess): Promise<LogLine[]> {
     .map((l) => JSON.parse(l) as LogLine);
 }
 
-async function replica(cluster: TestCluster, authUrl: string, leaseId: string, n: number): Promise<Replica> {
+/** Starts replica `n`; it goes into `started` at once, so it is stopped even if it never reports. */
+async function replica(
+  cluster: TestCluster,
+  authUrl: string,
+  leaseId: string,
+  n: number,
+  started: OperatorProcess[],
+): Promise<Replica> {
   const operator = await startOperator({
     cluster,
     authUrl,
@@ -73,6 +80,7 @@ async function replica(cluster: TestCluster, authUrl: string, leaseId: string, n
       leaseId,
     ],
   });
+  started.push(operator);
   const identity = await waitFor(
     async () =>
       (await logLines(operator)).find((l) => l.msg === 'waiting for leadership')?.identity ?? notYet(),
@@ -98,11 +106,9 @@ async function auditSince(path: string, offset: number): Promise<AuditLine[]> {
   try {
     const buffer = Buffer.alloc(size - offset);
     await handle.read(buffer, 0, buffer.length, offset);
-    return buffer
-      .toString('utf8')
-      .split('\n')
-      .filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l) as AuditLine);
+    const lines = buffer.toString('utf8').split('\n');
+    lines.pop(); // empty after the last newline, or a line the API server is still writing
+    return lines.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as AuditLine);
   } finally {
     await handle.close();
   }
@@ -125,18 +131,23 @@ export async function runFailover(options: {
   const auditOffset = (await stat(cluster.auditLogPath)).size;
   let n = 0;
   const replicas: Replica[] = [];
+  const started: OperatorProcess[] = [];
   try {
     return await failoverWith(replicas);
   } finally {
-    // Also when something above failed: a replica left running would keep the test process alive.
-    await Promise.allSettled(replicas.map((r) => r.operator.stop()));
+    // Also when something above failed: Tenants left with finalizers and no operator would wait on
+    // the next test's operator, and a replica left running would keep the test process alive.
+    await cluster
+      .kubectl(['delete', 'tenants', ...names, '--ignore-not-found', '--timeout=300s'])
+      .catch(() => undefined);
+    await Promise.allSettled(started.map((operator) => operator.stop()));
     await peer.close();
   }
 
   async function failoverWith(replicas: Replica[]): Promise<FailoverReport> {
     replicas.push(
-      await replica(cluster, peer.url, leaseId, ++n),
-      await replica(cluster, peer.url, leaseId, ++n),
+      await replica(cluster, peer.url, leaseId, ++n, started),
+      await replica(cluster, peer.url, leaseId, ++n, started),
     );
     const specs = new Map<string, Record<string, unknown>>(names.map((x) => [x, {}]));
     let changes = 0;
@@ -185,7 +196,7 @@ export async function runFailover(options: {
         replicas.splice(replicas.indexOf(leader), 1);
         // As with a Deployment, the replacement starts at once and races the standby for the lease:
         // whichever of them wins is the takeover.
-        replicas.push(await replica(cluster, peer.url, leaseId, ++n));
+        replicas.push(await replica(cluster, peer.url, leaseId, ++n, started));
         const { next, becameAt } = await waitFor(
           async () => {
             for (const r of replicas) {
@@ -240,7 +251,6 @@ export async function runFailover(options: {
       deleted: [],
       scope: (id) => id.startsWith(`${prefix}-`),
     });
-    await cluster.kubectl(['delete', 'tenants', ...names, '--ignore-not-found', '--timeout=300s']);
     return {
       kills: options.kills,
       tenants: names.length,
