@@ -509,8 +509,9 @@ export function podPlacement(component: string) {
 export const IANA_PORT_NAME_PATTERN = DNS_1123_LABEL;
 
 const PORT_RULE: CelRule = {
-  rule: "type(self) == int ? (self >= 1 && self <= 65535) : (size(self) <= 15 && self.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?$'))",
-  message: 'port must be a number from 1 to 65535 or a named port (lower-case, at most 15 characters)',
+  rule: "type(self) == int ? (self >= 1 && self <= 65535) : (size(self) <= 15 && self.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?$') && self.matches('[a-z]') && !self.contains('--'))",
+  message:
+    'port must be a number from 1 to 65535 or a named port (lower-case, at most 15 characters, at least one letter, no "--"); write a number without quotes',
 };
 
 export const port = z
@@ -519,7 +520,11 @@ export const port = z
     z
       .string()
       .max(15, 'a named port has at most 15 characters')
-      .regex(new RegExp(DNS_1123_LABEL), 'a named port is lower-case letters, digits and "-"'),
+      .regex(new RegExp(DNS_1123_LABEL), 'a named port is lower-case letters, digits and "-"')
+      .refine(
+        (name) => /[a-z]/.test(name) && !name.includes('--'),
+        'a named port has at least one letter and no "--" (write a port number without quotes)',
+      ),
   ])
   .meta({
     description: 'Port number (1-65535) or named port.',

@@ -42,4 +42,10 @@ describe('resolved problems', () => {
     );
     assert.deepEqual(problems, []);
   });
+
+  it('names a Redis volume of zero bytes', () => {
+    assert.deepEqual(resolvedProblems(resolveTenant(tenant({ redis: { storage: '0' } }))), [
+      'spec.redis.storage: 0 is no size for a volume; give at least one byte, e.g. 1Gi',
+    ]);
+  });
 });

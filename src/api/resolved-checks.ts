@@ -1,10 +1,10 @@
 /**
- * Rules that hold only once defaults are applied, so neither the CRD schema nor `validate` can
- * check them: a request the user set against a limit the defaults supply, or the other way round.
+ * Rules the CRD schema cannot express for int-or-string quantities, or that hold only once
+ * defaults are applied: a request against a limit the defaults supply, a volume of zero bytes.
  * The reconciler reports them as `InvalidSpec` before writing anything, instead of the API server
  * refusing the Deployment or StatefulSet later.
  */
-import { parseQuantity } from './quantity.ts';
+import { parseQuantity, quantityToBytes } from './quantity.ts';
 import type { ResolvedResources, ResolvedTenant } from './resolve.ts';
 
 function requestsWithinLimits(field: string, resources: ResolvedResources): string[] {
@@ -21,10 +21,18 @@ function requestsWithinLimits(field: string, resources: ResolvedResources): stri
   return problems;
 }
 
+/** A volume claim of zero bytes is refused by the API server. */
+function storageAboveZero(t: ResolvedTenant): string[] {
+  return quantityToBytes(t.redis.storage) > 0
+    ? []
+    : [`spec.redis.storage: ${t.redis.storage} is no size for a volume; give at least one byte, e.g. 1Gi`];
+}
+
 /** What is wrong with a resolved tenant; empty when it can be rendered and applied. */
 export function resolvedProblems(t: ResolvedTenant): string[] {
   return [
     ...requestsWithinLimits('spec.server.resources', t.server.resources),
     ...requestsWithinLimits('spec.redis.resources', t.redis.resources),
+    ...storageAboveZero(t),
   ];
 }

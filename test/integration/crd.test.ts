@@ -143,6 +143,11 @@ describe('Tenant CRD on the API server', { timeout: 300_000 }, () => {
       '  redis:\n    storageClassName: "-"',
       /spec\.redis\.storageClassName/,
     ],
+    [
+      'a quoted port number (a named port needs a letter)',
+      '  networkPolicy:\n    ingressRules:\n      - ports:\n          - port: "80"',
+      /spec\.networkPolicy\.ingressRules\[0\]\.ports\[0\]\.port.*write a number without quotes/,
+    ],
   ];
   for (const [what, spec, field] of rejected) {
     test(`the API server rejects ${what}, naming the field`, async () => {
