@@ -9,7 +9,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { clusterDir, repoRoot } from '../test/cluster/config.ts';
 import { down, up } from '../test/cluster/cluster.ts';
-import { waitFor } from '../test/cluster/wait.ts';
+import { notYet, waitFor } from '../test/cluster/wait.ts';
 
 const node = join(repoRoot, 'node_modules', '.bin', 'node');
 const stateFile = join(clusterDir(), 'demo.json');
@@ -77,7 +77,16 @@ async function demoUp(): Promise<void> {
     '-f',
     join(repoRoot, 'config/crd/bases/neurallog.io_tenants.yaml'),
   ]);
-  await ok(['wait', '--for=condition=Established', 'crd/tenants.neurallog.io', '--timeout=60s']);
+  // Polled: `kubectl wait` fails outright while a CRD just created has no conditions yet.
+  await waitFor(
+    async () => {
+      const crd = JSON.parse(await ok(['get', 'crd', 'tenants.neurallog.io', '-o', 'json'])) as {
+        status?: { conditions?: Array<{ type: string; status: string }> };
+      };
+      return crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') || notYet();
+    },
+    { timeoutMs: 60_000, description: 'the Tenant CRD to be Established' },
+  );
   await ok(['apply', '-f', '-'], 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: neurallog-system\n');
   // The acme-corp sample asks for storage class fast-ssd; give the fake cluster one.
   const defaultClass = JSON.parse(await ok(['get', 'storageclass', 'kwok-volume', '-o', 'json'])) as {

@@ -28,12 +28,19 @@ export const CRD_FILE = join(repoRoot, 'config', 'crd', 'bases', 'neurallog.io_t
 
 export async function installCrd(cluster: TestCluster): Promise<void> {
   await cluster.kubectlOk(['apply', '--server-side', '--force-conflicts', '-f', CRD_FILE]);
-  await cluster.kubectlOk([
-    'wait',
-    '--for=condition=Established',
-    '--timeout=60s',
-    'crd/tenants.neurallog.io',
-  ]);
+  // Polled rather than `kubectl wait`, which fails outright while a new CRD has no conditions yet.
+  await waitFor(
+    async () => {
+      const crd = await cluster.getJson<{
+        status?: { conditions?: Array<{ type: string; status: string }> };
+      }>(['crd', 'tenants.neurallog.io']);
+      const established = crd?.status?.conditions?.some(
+        (c) => c.type === 'Established' && c.status === 'True',
+      );
+      return established || notYet('the Tenant CRD is not Established yet');
+    },
+    { timeoutMs: 60_000, description: 'the Tenant CRD to be Established' },
+  );
 }
 
 /**

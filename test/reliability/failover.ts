@@ -150,6 +150,11 @@ export async function runFailover(options: {
       await replica(cluster, peer.url, leaseId, ++n, started),
     );
     const specs = new Map<string, Record<string, unknown>>(names.map((x) => [x, {}]));
+    // Created before the churn starts: two kubectl applies creating the same Tenant race, and one
+    // of them is told AlreadyExists.
+    await cluster.kubectlOk(['apply', '-f', '-'], {
+      input: names.map((x) => tenantManifest(x, {})).join('---\n'),
+    });
     let changes = 0;
     let churning = true;
     const churn = (async () => {
@@ -167,9 +172,6 @@ export async function runFailover(options: {
     })();
     const takeoverMs: number[] = [];
     try {
-      await cluster.kubectlOk(['apply', '-f', '-'], {
-        input: names.map((x) => tenantManifest(x, {})).join('---\n'),
-      });
       for (let k = 1; k <= options.kills; k++) {
         const holder = await waitFor(
           async () => (await leaseHolder(cluster, leaseId)) ?? notYet('no holder'),
