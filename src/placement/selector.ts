@@ -26,6 +26,8 @@ function meets(labels: Readonly<Record<string, string>>, r: LabelSelectorRequire
       return has;
     case 'DoesNotExist':
       return !has;
+    default:
+      throw new Error(`unknown selector operator ${String((r as { operator: unknown }).operator)}`);
   }
 }
 

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { parseTenant } from '../../src/api/validate.ts';
 import { render } from '../../src/render/index.ts';
+import { matchesSelector } from '../../src/placement/selector.ts';
 import type { RenderedObject } from '../../src/render/meta.ts';
 import {
   type Cluster,
@@ -16,7 +17,6 @@ import {
   type Pod,
   type Protocol,
   allows,
-  matchesSelector,
 } from './network-policy-eval.ts';
 
 describe('the NetworkPolicy evaluator', () => {
@@ -134,19 +134,19 @@ describe('the NetworkPolicy evaluator', () => {
   test('matchExpressions', () => {
     const labels = { app: 'web', tier: 'front' };
     assert.equal(
-      matchesSelector({ matchExpressions: [{ key: 'app', operator: 'In', values: ['web'] }] }, labels),
+      matchesSelector(labels, { matchExpressions: [{ key: 'app', operator: 'In', values: ['web'] }] }),
       true,
     );
     assert.equal(
-      matchesSelector({ matchExpressions: [{ key: 'app', operator: 'NotIn', values: ['web'] }] }, labels),
+      matchesSelector(labels, { matchExpressions: [{ key: 'app', operator: 'NotIn', values: ['web'] }] }),
       false,
     );
-    assert.equal(matchesSelector({ matchExpressions: [{ key: 'x', operator: 'Exists' }] }, labels), false);
+    assert.equal(matchesSelector(labels, { matchExpressions: [{ key: 'x', operator: 'Exists' }] }), false);
     assert.equal(
-      matchesSelector({ matchExpressions: [{ key: 'x', operator: 'DoesNotExist' }] }, labels),
+      matchesSelector(labels, { matchExpressions: [{ key: 'x', operator: 'DoesNotExist' }] }),
       true,
     );
-    assert.equal(matchesSelector({}, labels), true);
+    assert.equal(matchesSelector(labels, {}), true);
   });
 });
 

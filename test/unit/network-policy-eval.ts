@@ -18,16 +18,7 @@
  * guess.
  */
 
-export interface LabelSelectorRequirement {
-  key: string;
-  operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist';
-  values?: string[];
-}
-
-export interface LabelSelector {
-  matchLabels?: Record<string, string>;
-  matchExpressions?: LabelSelectorRequirement[];
-}
+import { type LabelSelector, matchesSelector } from '../../src/placement/selector.ts';
 
 export interface PolicyPeer {
   podSelector?: LabelSelector;
@@ -86,33 +77,6 @@ export interface Cluster {
 
 const isPod = (e: Endpoint): e is Pod => 'namespace' in e;
 
-export function matchesSelector(selector: LabelSelector, labels: Record<string, string>): boolean {
-  for (const [key, value] of Object.entries(selector.matchLabels ?? {})) {
-    if (labels[key] !== value) return false;
-  }
-  for (const r of selector.matchExpressions ?? []) {
-    const has = Object.hasOwn(labels, r.key);
-    const value = labels[r.key];
-    switch (r.operator) {
-      case 'In':
-        if (!has || !(r.values ?? []).includes(value!)) return false;
-        break;
-      case 'NotIn':
-        if (has && (r.values ?? []).includes(value!)) return false;
-        break;
-      case 'Exists':
-        if (!has) return false;
-        break;
-      case 'DoesNotExist':
-        if (has) return false;
-        break;
-      default:
-        throw new Error(`unknown selector operator ${String((r as { operator: unknown }).operator)}`);
-    }
-  }
-  return true;
-}
-
 function namespaceLabels(cluster: Cluster, name: string): Record<string, string> {
   const labels = cluster.namespaces[name];
   if (!labels) throw new Error(`namespace ${name} is not in the model`);
@@ -134,10 +98,10 @@ function peerMatches(cluster: Cluster, policy: NetworkPolicy, peer: PolicyPeer, 
   if (!isPod(other)) return false;
   if (peer.namespaceSelector === undefined) {
     if (other.namespace !== policyNamespace(policy)) return false;
-  } else if (!matchesSelector(peer.namespaceSelector, namespaceLabels(cluster, other.namespace))) {
+  } else if (!matchesSelector(namespaceLabels(cluster, other.namespace), peer.namespaceSelector)) {
     return false;
   }
-  return peer.podSelector === undefined || matchesSelector(peer.podSelector, other.labels);
+  return peer.podSelector === undefined || matchesSelector(other.labels, peer.podSelector);
 }
 
 function peersMatch(
@@ -170,7 +134,7 @@ function selecting(cluster: Cluster, pod: Pod, type: 'Ingress' | 'Egress'): Netw
     (p) =>
       policyNamespace(p) === pod.namespace &&
       policyTypes(p).includes(type) &&
-      matchesSelector(p.spec.podSelector, pod.labels),
+      matchesSelector(pod.labels, p.spec.podSelector),
   );
 }
 
