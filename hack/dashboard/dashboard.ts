@@ -313,6 +313,24 @@ function panel(spec: PanelSpec, id: number, gridPos: GridPos): Panel {
   };
 }
 
+/** A Grafana template variable filled from a label's values, with "All" meaning any value. */
+function queryVariable(name: string, label: string, expression: string) {
+  return {
+    name,
+    label,
+    type: 'query',
+    datasource: DATASOURCE,
+    query: { query: expression, refId: name },
+    definition: expression,
+    includeAll: true,
+    multi: true,
+    allValue: '.*',
+    refresh: 2,
+    current: {},
+    hide: 0,
+  };
+}
+
 export function buildDashboard(): Record<string, unknown> {
   const panels: Panel[] = [];
   let id = 1;
@@ -362,37 +380,12 @@ export function buildDashboard(): Record<string, unknown> {
           current: {},
           hide: 0,
         },
-        {
-          name: 'job',
-          label: 'Job',
-          type: 'query',
-          datasource: DATASOURCE,
-          query: { query: 'label_values(neurallog_operator_reconcile_total, job)', refId: 'job' },
-          definition: 'label_values(neurallog_operator_reconcile_total, job)',
-          includeAll: true,
-          multi: true,
-          allValue: '.*',
-          refresh: 2,
-          current: {},
-          hide: 0,
-        },
-        {
-          name: 'tenant',
-          label: 'Tenant',
-          type: 'query',
-          datasource: DATASOURCE,
-          query: {
-            query: 'label_values(neurallog_operator_resource_quota_utilization, tenant)',
-            refId: 'tenant',
-          },
-          definition: 'label_values(neurallog_operator_resource_quota_utilization, tenant)',
-          includeAll: true,
-          multi: true,
-          allValue: '.*',
-          refresh: 2,
-          current: {},
-          hide: 0,
-        },
+        queryVariable('job', 'Job', 'label_values(neurallog_operator_reconcile_total, job)'),
+        queryVariable(
+          'tenant',
+          'Tenant',
+          'label_values(neurallog_operator_resource_quota_utilization, tenant)',
+        ),
       ],
     },
     panels,
