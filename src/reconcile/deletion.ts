@@ -110,6 +110,7 @@ export async function finalizeTenant(input: DeletionInput): Promise<{ requeueAft
     try {
       await services.auth.deregister(r.id);
       deregistration = { state: 'deregistered' };
+      log.info({ tenantId: r.id }, 'deregistered from the Auth service');
     } catch (error) {
       const deletedAt = new Date(t.metadata.deletionTimestamp ?? now().toISOString()).getTime();
       const deadline = deletedAt + services.authDeregisterTimeoutMs;

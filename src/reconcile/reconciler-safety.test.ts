@@ -6,6 +6,7 @@ import { AuthServiceUnavailableError } from '../auth/errors.ts';
 import type { KubeObject } from '../kube/objects.ts';
 import { ANNOTATION_BILLING_EMAIL } from '../render/meta.ts';
 import { DIAGNOSE_AFTER_MS } from './diagnose.ts';
+import { observedCluster } from './fakes.test-util.ts';
 import { NS, assertNoWrites, condition, setup } from './harness.test-util.ts';
 
 const TENANT_LABELS = { 'app.kubernetes.io/managed-by': 'tenant-operator', 'neurallog.io/tenant': 'x' };
@@ -468,5 +469,66 @@ describe('reconcile: why a component is not ready', () => {
     await h.reconcile();
     assert.equal(condition(h.status(), 'ServerReady').reason, 'FailedCreate');
     assert.deepEqual(h.server.reads, [], 'the Deployment says it: no pod list needed');
+  });
+});
+
+describe('reconcile: registering from a cache behind a deletion', () => {
+  /** The Tenant as a process that just started may still cache it: finalizer on, not registered. */
+  async function cachedWithFinalizer() {
+    const h = setup();
+    const seeded = h.server.tenant('x')!;
+    await h.server.setTenantFinalizers(
+      'x',
+      ['neurallog.io/finalizer'],
+      seeded.metadata.resourceVersion ?? '',
+    );
+    const snapshot = h.server.tenant('x')!;
+    const stale = h.build({ ...observedCluster(h.server), tenant: () => snapshot });
+    h.reset();
+    return { h, stale };
+  }
+
+  it('does not register, or write anything, for a Tenant the API server no longer holds', async () => {
+    const { h, stale } = await cachedWithFinalizer();
+    h.server.deleteTenant('x', h.clock.now());
+    await h.server.setTenantFinalizers('x', [], h.server.tenant('x')!.metadata.resourceVersion ?? '');
+    assert.equal(h.server.tenant('x'), undefined);
+    h.reset();
+    assert.deepEqual(await stale('x'), {});
+    assert.deepEqual(h.auth.calls, []);
+    assertNoWrites(h.server);
+  });
+
+  it('does not register a Tenant being deleted while the cache does not know yet', async () => {
+    const { h, stale } = await cachedWithFinalizer();
+    h.server.deleteTenant('x', h.clock.now());
+    h.reset();
+    await stale('x');
+    assert.deepEqual(h.auth.calls, []);
+    assertNoWrites(h.server);
+    // The watch then brings the deletion: the finalizer deregisters (404 counts as done).
+    await h.reconcile();
+    assert.deepEqual(h.auth.calls, [{ op: 'deregister', tenantId: 'x' }]);
+  });
+
+  it('does not register for the cached Tenant when a new one of that name (another uid) replaced it', async () => {
+    const { h, stale } = await cachedWithFinalizer();
+    h.server.deleteTenant('x', h.clock.now());
+    await h.server.setTenantFinalizers('x', [], h.server.tenant('x')!.metadata.resourceVersion ?? '');
+    h.server.seedTenant({ metadata: { name: 'x' }, spec: {} });
+    h.reset();
+    await stale('x');
+    assert.deepEqual(h.auth.calls, []);
+    assertNoWrites(h.server);
+    // The new Tenant, once seen, is provisioned and registered as usual.
+    await h.reconcile();
+    assert.deepEqual(h.auth.calls, [{ op: 'register', tenantId: 'x' }]);
+  });
+
+  it('registers a live Tenant whose finalizer is already there, after one read', async () => {
+    const { h, stale } = await cachedWithFinalizer();
+    await stale('x');
+    assert.deepEqual(h.auth.calls, [{ op: 'register', tenantId: 'x' }]);
+    assert.equal(h.server.reads.filter((r) => r.startsWith('get Tenant')).length, 1);
   });
 });

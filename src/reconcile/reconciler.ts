@@ -49,7 +49,7 @@ export interface ReconcilerOptions {
   /** Where Tenants are read (the operator's own cluster's cache). */
   tenants: Pick<ObservedCluster, 'tenant'>;
   /** Where Tenant status and finalizers are written. */
-  home: Pick<KubeWriter, 'patchTenantStatus' | 'setTenantFinalizers'>;
+  home: Pick<KubeWriter, 'patchTenantStatus' | 'setTenantFinalizers' | 'get'>;
   /** The cluster the tenant's objects live on. */
   cluster: TenantCluster;
   events: EventRecorder;
@@ -136,14 +136,31 @@ export function createReconciler(options: ReconcilerOptions) {
     return cluster.observed.namespace(name) ?? (await cluster.writer.get({ kind: 'Namespace', name }));
   }
 
-  async function ensureFinalizer(t: TenantObject): Promise<TenantObject> {
-    if ((t.metadata.finalizers ?? []).includes(FINALIZER)) return t;
+  /** The Tenant with our finalizer, and whether that was just confirmed by the API server. */
+  async function ensureFinalizer(t: TenantObject): Promise<{ t: TenantObject; confirmed: boolean }> {
+    if ((t.metadata.finalizers ?? []).includes(FINALIZER)) return { t, confirmed: false };
     const updated = await home.setTenantFinalizers(
       t.metadata.name,
       [...(t.metadata.finalizers ?? []), FINALIZER],
       t.metadata.resourceVersion ?? '',
     );
-    return { ...t, metadata: { ...t.metadata, ...updated.metadata } };
+    return { t: { ...t, metadata: { ...t.metadata, ...updated.metadata } }, confirmed: true };
+  }
+
+  /**
+   * Registering is safe only while the API server holds this very Tenant (same uid), not being
+   * deleted, with our finalizer: then its deletion cannot finish without deregistering. The cache
+   * can be behind a deletion (a Tenant created and deleted at once, seen by a process that just
+   * started), and registering from it would leave the id registered with nobody to remove it.
+   */
+  async function stillOursToRegister(t: TenantObject): Promise<boolean> {
+    const live = await home.get({ kind: 'Tenant', name: t.metadata.name });
+    return (
+      live !== undefined &&
+      live.metadata.uid === t.metadata.uid &&
+      !live.metadata.deletionTimestamp &&
+      (live.metadata.finalizers ?? []).includes(FINALIZER)
+    );
   }
 
   /** Why a component that is not ready is not, once it has had time to be. */
@@ -197,7 +214,8 @@ export function createReconciler(options: ReconcilerOptions) {
     }
 
     // finalizer
-    t = await ensureFinalizer(t);
+    const finalizer = await ensureFinalizer(t);
+    t = finalizer.t;
     const uid = t.metadata.uid;
     const r = resolveTenant({ ...validation.tenant, metadata: { ...validation.tenant.metadata, uid } });
     const identity: TenantIdentity = { uid, id: r.id, namespace: r.namespace };
@@ -209,12 +227,20 @@ export function createReconciler(options: ReconcilerOptions) {
     let nsState = namespaceState(liveNamespace, identity, cluster.ownership);
 
     // Auth: a tenant id whose namespace belongs to someone else is not ours to register.
-    const auth: AuthState =
-      nsState !== 'conflict'
-        ? await registerWithAuth(options.auth, r, t.status)
-        : r.authEnabled
-          ? (authStateFromStatus(t.status) ?? { state: 'pending' })
-          : { state: 'disabled' };
+    const mayRegister = nsState !== 'conflict';
+    const registering = mayRegister && r.authEnabled && authStateFromStatus(t.status)?.state !== 'registered';
+    if (registering && !finalizer.confirmed && !(await stillOursToRegister(t))) {
+      // The watch brings the deletion (or the new Tenant of this name); nothing is written before.
+      log.debug('the Tenant changed since it was cached; waiting for the watch before registering');
+      return {};
+    }
+    const auth: AuthState = mayRegister
+      ? await registerWithAuth(options.auth, r, t.status)
+      : r.authEnabled
+        ? (authStateFromStatus(t.status) ?? { state: 'pending' })
+        : { state: 'disabled' };
+    if (registering && auth.state === 'registered')
+      log.info({ tenantId: r.id }, 'registered with the Auth service');
     const base = { tenant: r, generation, previous: t.status, deleting: false, auth, now: now() };
     if (nsState === 'conflict' || nsState === 'terminating') {
       const status = deriveStatus({

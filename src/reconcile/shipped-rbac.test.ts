@@ -1,5 +1,5 @@
 // The shipped ClusterRole (config/rbac/role.yaml) is exactly enough: one run through everything the
-// reconciler does — creation, pruning of every kind, drift of every kind, a spec change, a Secret
+// reconciler does — creation (with a registration retried), pruning of every kind, drift of every kind, a spec change, a Secret
 // found in place, a look at pods that do not start, deletion — needs no verb it lacks, and without
 // any one verb of it that run is refused somewhere. The fake API server authorizes every request
 // (and the watches, owner-reference enforcement and RBAC escalation prevention) from the rules it
@@ -23,6 +23,11 @@ async function lifeOfATenant(rules: readonly RbacRule[]): Promise<string[]> {
     return [`caches: ${(error as Error).message}`];
   }
   try {
+    // The Auth service down at first: the finalizer is on, the registration still to do, so the
+    // next reconcile confirms the Tenant is live before registering.
+    h.auth.failWith = new Error('Auth service down');
+    await h.reconcile().catch(() => undefined);
+    h.auth.failWith = undefined;
     await h.reconcile();
     h.server.makeWorkloadsReady('x');
     await h.reconcile();

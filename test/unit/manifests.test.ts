@@ -110,7 +110,7 @@ const groupOf = (type: ResourceType): string =>
  * What the operator itself does, per resource (src/kube/objects.ts, events.ts, the watch caches
  * of src/operator/caches.ts): list/watch for the caches, patch for server-side apply and merge
  * patches, create, delete. The Redis Secret is created once and never patched; the Namespace is
- * also read with get when the cache does not have it yet.
+ * also read with get when the cache does not have it yet, and a Tenant before registration.
  */
 function operatorVerbs(): Map<string, Set<string>> {
   const out = new Map<string, Set<string>>();
@@ -127,7 +127,8 @@ function operatorVerbs(): Map<string, Set<string>> {
     add(`${groupOf(type)}/${type.plural}`, verbs);
   }
   const tenants = `${groupOf(TENANT_TYPE)}/${TENANT_TYPE.plural}`;
-  add(tenants, ['list', 'watch', 'patch']);
+  // get: a Tenant is confirmed live (same uid, not being deleted) before it is registered with Auth.
+  add(tenants, ['get', 'list', 'watch', 'patch']);
   add(`${tenants}/status`, ['patch']);
   add(`${tenants}/finalizers`, ['update']);
   // list: why a component is not ready (its pods; a StatefulSet's FailedCreate events).
