@@ -14,14 +14,18 @@ export function authFailure(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** Whether registering would call the Auth service: enabled, and not yet registered by status. */
+export function registrationDue(r: ResolvedTenant, status: TenantStatus | undefined): boolean {
+  return r.authEnabled && authStateFromStatus(status)?.state !== 'registered';
+}
+
 export async function registerWithAuth(
   auth: AuthPort,
   r: ResolvedTenant,
   status: TenantStatus | undefined,
 ): Promise<AuthState> {
   if (!r.authEnabled) return { state: 'disabled' };
-  const known = authStateFromStatus(status);
-  if (known?.state === 'registered') return known;
+  if (!registrationDue(r, status)) return { state: 'registered' };
   try {
     await auth.register(r.id);
     return { state: 'registered' };

@@ -488,10 +488,15 @@ describe('reconcile: registering from a cache behind a deletion', () => {
     return { h, stale };
   }
 
-  it('does not register, or write anything, for a Tenant the API server no longer holds', async () => {
-    const { h, stale } = await cachedWithFinalizer();
+  /** `kubectl delete tenant x` and another process running the finalizer: gone from the server. */
+  async function deletedOnServer(h: ReturnType<typeof setup>) {
     h.server.deleteTenant('x', h.clock.now());
     await h.server.setTenantFinalizers('x', [], h.server.tenant('x')!.metadata.resourceVersion ?? '');
+  }
+
+  it('does not register, or write anything, for a Tenant the API server no longer holds', async () => {
+    const { h, stale } = await cachedWithFinalizer();
+    await deletedOnServer(h);
     assert.equal(h.server.tenant('x'), undefined);
     h.reset();
     assert.deepEqual(await stale('x'), {});
@@ -513,8 +518,7 @@ describe('reconcile: registering from a cache behind a deletion', () => {
 
   it('does not register for the cached Tenant when a new one of that name (another uid) replaced it', async () => {
     const { h, stale } = await cachedWithFinalizer();
-    h.server.deleteTenant('x', h.clock.now());
-    await h.server.setTenantFinalizers('x', [], h.server.tenant('x')!.metadata.resourceVersion ?? '');
+    await deletedOnServer(h);
     h.server.seedTenant({ metadata: { name: 'x' }, spec: {} });
     h.reset();
     await stale('x');

@@ -17,7 +17,7 @@ import { generateRedisPassword } from '../render/redis-conf.ts';
 import { isCreateOnly, renderRedisSecret } from '../render/redis.ts';
 import { PermanentError } from '../runtime/controller.ts';
 import { plannedEvents } from './announce.ts';
-import { registerWithAuth } from './auth-step.ts';
+import { registerWithAuth, registrationDue } from './auth-step.ts';
 import { writeChildren } from './children.ts';
 import { finalizeTenant } from './deletion.ts';
 import { diagnose, diagnosisSchedule } from './diagnose.ts';
@@ -228,7 +228,7 @@ export function createReconciler(options: ReconcilerOptions) {
 
     // Auth: a tenant id whose namespace belongs to someone else is not ours to register.
     const mayRegister = nsState !== 'conflict';
-    const registering = mayRegister && r.authEnabled && authStateFromStatus(t.status)?.state !== 'registered';
+    const registering = mayRegister && registrationDue(r, t.status);
     if (registering && !finalizer.confirmed && !(await stillOursToRegister(t))) {
       // The watch brings the deletion (or the new Tenant of this name); nothing is written before.
       log.debug('the Tenant changed since it was cached; waiting for the watch before registering');

@@ -1,9 +1,9 @@
 // The shipped ClusterRole (config/rbac/role.yaml) is exactly enough: one run through everything the
-// reconciler does — creation (with a registration retried), pruning of every kind, drift of every kind, a spec change, a Secret
-// found in place, a look at pods that do not start, deletion — needs no verb it lacks, and without
-// any one verb of it that run is refused somewhere. The fake API server authorizes every request
-// (and the watches, owner-reference enforcement and RBAC escalation prevention) from the rules it
-// is given.
+// reconciler does — creation (with a registration retried), pruning of every kind, drift of every
+// kind, a spec change, a Secret found in place, a look at pods that do not start, deletion — needs
+// no verb it lacks, and without any one verb of it that run is refused somewhere. The fake API
+// server authorizes every request (and the watches, owner-reference enforcement and RBAC
+// escalation prevention) from the rules it is given.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { KubeObject } from '../kube/objects.ts';
