@@ -69,24 +69,22 @@ async function demoUp(): Promise<void> {
     return result.stdout;
   };
 
-  say('Installing the Tenant CRD');
-  await ok([
-    'apply',
-    '--server-side',
-    '--force-conflicts',
-    '-f',
-    join(repoRoot, 'config/crd/bases/neurallog.io_tenants.yaml'),
-  ]);
+  say('Installing the CRDs (Tenant, MemberCluster)');
+  await ok(['apply', '--server-side', '--force-conflicts', '-k', join(repoRoot, 'config/crd')]);
   // Polled: `kubectl wait` fails outright while a CRD just created has no conditions yet.
-  await waitFor(
-    async () => {
-      const crd = JSON.parse(await ok(['get', 'crd', 'tenants.neurallog.io', '-o', 'json'])) as {
-        status?: { conditions?: Array<{ type: string; status: string }> };
-      };
-      return crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') || notYet();
-    },
-    { timeoutMs: 60_000, description: 'the Tenant CRD to be Established' },
-  );
+  for (const name of ['tenants.neurallog.io', 'memberclusters.neurallog.io']) {
+    await waitFor(
+      async () => {
+        const crd = JSON.parse(await ok(['get', 'crd', name, '-o', 'json'])) as {
+          status?: { conditions?: Array<{ type: string; status: string }> };
+        };
+        return (
+          crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') || notYet()
+        );
+      },
+      { timeoutMs: 60_000, description: `the CRD ${name} to be Established` },
+    );
+  }
   await ok(['apply', '-f', '-'], 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: neurallog-system\n');
   // The acme-corp sample asks for storage class fast-ssd; give the fake cluster one.
   const defaultClass = JSON.parse(await ok(['get', 'storageclass', 'kwok-volume', '-o', 'json'])) as {

@@ -2,7 +2,14 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { test } from 'node:test';
 import { parse } from 'yaml';
-import { CRD_PATH, tenantCrd, tenantCrdYaml } from './crd.ts';
+import {
+  CRD_PATH,
+  MEMBER_CLUSTER_CRD_PATH,
+  memberClusterCrd,
+  memberClusterCrdYaml,
+  tenantCrd,
+  tenantCrdYaml,
+} from './crd.ts';
 
 type Node = { [key: string]: unknown };
 const root = new URL('../../', import.meta.url);
@@ -22,13 +29,14 @@ function walk(node: Node, path: string, visit: (node: Node, path: string) => voi
     walk(node.additionalProperties as Node, `${path}{}`, visit);
 }
 
-test('the checked-in CRD is what the code generates (run `npm run generate` after changing src/api)', async () => {
-  const checkedIn = await readFile(new URL(CRD_PATH, root), 'utf8');
-  assert.equal(checkedIn, tenantCrdYaml());
+test('the checked-in CRDs are what the code generates (run `npm run generate` after changing src/api)', async () => {
+  assert.equal(await readFile(new URL(CRD_PATH, root), 'utf8'), tenantCrdYaml());
+  assert.equal(await readFile(new URL(MEMBER_CLUSTER_CRD_PATH, root), 'utf8'), memberClusterCrdYaml());
 });
 
 test('the CRD YAML parses back to the generated object', () => {
   assert.deepEqual(parse(tenantCrdYaml()), tenantCrd());
+  assert.deepEqual(parse(memberClusterCrdYaml()), memberClusterCrd());
 });
 
 test('names, scope, printer columns and status subresource follow the spec', () => {
@@ -54,34 +62,72 @@ test('names, scope, printer columns and status subresource follow the spec', () 
       ['AGE', '.metadata.creationTimestamp', 0],
       ['PLAN', '.spec.planId', 1],
       ['READY', '.status.conditions[?(@.type=="Ready")].status', 1],
+      ['CLUSTER', '.status.placement.clusterName', 1],
     ],
   );
 });
 
-test('the schema is structural: no $ref, no uniqueItems, no additionalProperties beside properties', () => {
-  walk(schemaOf(tenantCrd()), 'root', (node, path) => {
-    assert.equal(node.$ref, undefined, `${path} has $ref`);
-    assert.equal(node.$defs, undefined, `${path} has $defs`);
-    assert.equal(node.uniqueItems, undefined, `${path} has uniqueItems`);
-    assert.equal(node.const, undefined, `${path} has const`);
-    if (node.properties)
-      assert.equal(node.additionalProperties, undefined, `${path} mixes properties and additionalProperties`);
-    if (node['x-kubernetes-int-or-string']) {
-      assert.deepEqual(node.anyOf, [{ type: 'integer' }, { type: 'string' }], `${path} int-or-string`);
-    } else {
-      assert.ok(node.type, `${path} has no type`);
-    }
+test('MemberCluster: names, scope, printer columns and the name rule follow the spec', () => {
+  const spec = memberClusterCrd().spec as Node;
+  assert.equal(spec.scope, 'Cluster');
+  assert.deepEqual(spec.names, {
+    kind: 'MemberCluster',
+    listKind: 'MemberClusterList',
+    plural: 'memberclusters',
+    singular: 'membercluster',
+    shortNames: ['mc'],
+    categories: ['neurallog'],
   });
+  const version = (spec.versions as Node[])[0] as Node;
+  assert.deepEqual(version.subresources, { status: {} });
+  assert.deepEqual(
+    (version.additionalPrinterColumns as Node[]).map((c) => [String(c.name).toUpperCase(), c.jsonPath]),
+    [
+      ['READY', '.status.conditions[?(@.type=="Ready")].status'],
+      ['TENANTS', '.status.tenants'],
+      ['MAX', '.spec.maxTenants'],
+      ['VERSION', '.status.kubernetesVersion'],
+      ['AGE', '.metadata.creationTimestamp'],
+    ],
+  );
+  const rules = schemaOf(memberClusterCrd())['x-kubernetes-validations'] as Node[];
+  assert.equal(rules.length, 1);
+  assert.match(String(rules[0]?.rule), /size\(self\.metadata\.name\) <= 63/);
 });
 
-test('every field under spec and status has a description (kubectl explain is useful)', () => {
-  const missing: string[] = [];
-  walk(schemaOf(tenantCrd()), 'tenant', (node, path) => {
-    if (path.endsWith('{}') || path === 'tenant.metadata') return;
-    if (typeof node.description !== 'string' || node.description.length === 0) missing.push(path);
+for (const [kind, crd] of [
+  ['Tenant', tenantCrd()],
+  ['MemberCluster', memberClusterCrd()],
+] as const) {
+  test(`${kind}: the schema is structural: no $ref, no uniqueItems, no additionalProperties beside properties`, () => {
+    walk(schemaOf(crd), 'root', (node, path) => {
+      assert.equal(node.$ref, undefined, `${path} has $ref`);
+      assert.equal(node.$defs, undefined, `${path} has $defs`);
+      assert.equal(node.uniqueItems, undefined, `${path} has uniqueItems`);
+      assert.equal(node.const, undefined, `${path} has const`);
+      if (node.properties)
+        assert.equal(
+          node.additionalProperties,
+          undefined,
+          `${path} mixes properties and additionalProperties`,
+        );
+      if (node['x-kubernetes-int-or-string']) {
+        assert.deepEqual(node.anyOf, [{ type: 'integer' }, { type: 'string' }], `${path} int-or-string`);
+      } else {
+        assert.ok(node.type, `${path} has no type`);
+      }
+    });
   });
-  assert.deepEqual(missing, []);
-});
+
+  test(`${kind}: every field under spec and status has a description (kubectl explain is useful)`, () => {
+    const missing: string[] = [];
+    walk(schemaOf(crd), 'root', (node, path) => {
+      if (path.endsWith('{}') || path === 'root.metadata') return;
+      if (typeof node.description !== 'string' || node.description.length === 0) missing.push(path);
+    });
+    assert.deepEqual(missing, []);
+  });
+}
 
 test('quantities are int-or-string with the quantity pattern', () => {
   const spec = schemaOf(tenantCrd()).properties as Node;

@@ -31,7 +31,7 @@ export const storageClassName = (description: string) =>
     .meta({ description });
 
 export const DNS_1035_LABEL = '^[a-z]([-a-z0-9]*[a-z0-9])?$';
-const DNS_1123_LABEL = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
+export const DNS_1123_LABEL = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
 const ENV_NAME = '^[-._a-zA-Z][-._a-zA-Z0-9]*$';
 
 export function quantity(description: string) {
@@ -409,33 +409,37 @@ const nodeAffinity = z
   })
   .meta({ description: 'Node affinity of the pods.' });
 
-const labelSelector = z
-  .strictObject({
-    matchLabels: z
-      .record(z.string().max(LABEL_KEY_MAX), labelValue())
-      .optional()
-      .meta({ description: 'Labels a pod must carry (ANDed).' }),
-    matchExpressions: z
-      .array(
-        z
-          .strictObject({
-            key: qualifiedName().meta({ description: 'The label key.' }),
-            operator: z
-              .enum(['In', 'NotIn', 'Exists', 'DoesNotExist'])
-              .meta({ description: 'In, NotIn, Exists or DoesNotExist.' }),
-            values: labelValueList('Values for In and NotIn.').optional(),
-          })
-          .superRefine(refineBy(LABEL_REQUIREMENT_RULES))
-          .meta({
-            description: 'A label selector requirement.',
-            [CEL]: LABEL_REQUIREMENT_RULES.map(({ cel }) => cel),
-          }),
-      )
-      .max(50)
-      .optional()
-      .meta({ description: 'Label requirements (ANDed).' }),
-  })
-  .meta({ description: 'A Kubernetes label selector.' });
+/** A metav1.LabelSelector over objects described as `subject` ("a pod", "a member cluster"). */
+export const labelSelectorOf = (subject: string) =>
+  z
+    .strictObject({
+      matchLabels: z
+        .record(z.string().max(LABEL_KEY_MAX), labelValue())
+        .optional()
+        .meta({ description: `Labels ${subject} must carry (ANDed).` }),
+      matchExpressions: z
+        .array(
+          z
+            .strictObject({
+              key: qualifiedName().meta({ description: 'The label key.' }),
+              operator: z
+                .enum(['In', 'NotIn', 'Exists', 'DoesNotExist'])
+                .meta({ description: 'In, NotIn, Exists or DoesNotExist.' }),
+              values: labelValueList('Values for In and NotIn.').optional(),
+            })
+            .superRefine(refineBy(LABEL_REQUIREMENT_RULES))
+            .meta({
+              description: 'A label selector requirement.',
+              [CEL]: LABEL_REQUIREMENT_RULES.map(({ cel }) => cel),
+            }),
+        )
+        .max(50)
+        .optional()
+        .meta({ description: 'Label requirements (ANDed).' }),
+    })
+    .meta({ description: 'A Kubernetes label selector.' });
+
+const labelSelector = labelSelectorOf('a pod');
 
 const podAffinityTerm = z
   .strictObject({

@@ -14,8 +14,10 @@ import {
   podPlacement,
   quantity,
   labelMap,
+  labelSelectorOf,
   storageClassName,
 } from './kube-shapes.ts';
+import { clusterName } from './cluster-name.ts';
 import {
   ALLOWED_REDIS_DIRECTIVES,
   ALLOWED_REDIS_DIRECTIVE_NAMES,
@@ -303,6 +305,20 @@ const authService = z
   })
   .meta({ description: 'Registration with the shared NeuralLog Auth service.' });
 
+const placement = z
+  .strictObject({
+    clusterName: clusterName(
+      'Pin the tenant to the MemberCluster of this name (it must also match clusterSelector when both are set).',
+    ).optional(),
+    clusterSelector: labelSelectorOf('a member cluster')
+      .optional()
+      .meta({ description: 'Labels of the MemberClusters the tenant may be placed on; empty matches all.' }),
+  })
+  .meta({
+    description:
+      'Where the tenant runs when MemberClusters exist. Read once, when the tenant is placed (status.placement); a later change is reported, not applied: a tenant is never moved with its data.',
+  });
+
 export const tenantSpec = z
   .strictObject({
     displayName: z.string().max(253).optional().meta({ description: 'Human-readable tenant name.' }),
@@ -330,6 +346,7 @@ export const tenantSpec = z
       .strictObject({ logServer: logServer.optional(), authService: authService.optional() })
       .optional()
       .meta({ description: 'Older per-service settings (see spec.server).' }),
+    placement: placement.optional(),
   })
   .meta({
     description: 'Desired state of the tenant. Every field is optional; defaults are documented per field.',

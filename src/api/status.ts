@@ -28,7 +28,9 @@ export const CONDITION_TYPES = [
   'NetworkPolicyReady',
   'AuthRegistered',
 ] as const;
-export type ConditionType = (typeof CONDITION_TYPES)[number];
+/** Set only when MemberClusters exist: whether the tenant has been placed on one. */
+export const SCHEDULED_CONDITION = 'Scheduled';
+export type ConditionType = (typeof CONDITION_TYPES)[number] | typeof SCHEDULED_CONDITION;
 
 const componentStatus = (name: string) =>
   z
@@ -78,11 +80,23 @@ export const tenantStatus = z
       })
       .optional()
       .meta({ description: 'In-cluster endpoints of the tenant.' }),
+    placement: z
+      .strictObject({
+        clusterName: z.string().max(63).meta({ description: 'The MemberCluster the tenant runs on.' }),
+        reason: z.string().max(1024).meta({ description: 'Why it was chosen.' }),
+        time: z.string().meta({ description: 'When the decision was made.', format: 'date-time' }),
+      })
+      .optional()
+      .meta({
+        description:
+          'Where the tenant was placed, written before anything is created there and never changed afterwards.',
+      }),
     conditions: z
       .array(condition)
       .optional()
       .meta({
-        description: 'Ready, NamespaceReady, RedisReady, ServerReady, NetworkPolicyReady, AuthRegistered.',
+        description:
+          'Ready, NamespaceReady, RedisReady, ServerReady, NetworkPolicyReady, AuthRegistered, and Scheduled when MemberClusters exist.',
         'x-kubernetes-list-type': 'map',
         'x-kubernetes-list-map-keys': ['type'],
       }),

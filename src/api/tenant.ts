@@ -1,12 +1,12 @@
 /** The `Tenant` object (neurallog.io/v1) and the root-level rules the API server enforces with CEL. */
 import { z } from 'zod';
+import { API_VERSION } from './group.ts';
 import { CEL, type CelRule } from './kube-shapes.ts';
+import { objectMeta as metadata } from './object-meta.ts';
 import { TENANT_ID_MAX_LENGTH, TENANT_ID_PATTERN, TENANT_ID_RULE_TEXT, tenantSpec } from './spec.ts';
 import { tenantStatus } from './status.ts';
 
-export const GROUP = 'neurallog.io';
-export const VERSION = 'v1';
-export const API_VERSION = `${GROUP}/${VERSION}`;
+export { API_VERSION, GROUP, VERSION } from './group.ts';
 export const KIND = 'Tenant';
 export const PLURAL = 'tenants';
 
@@ -23,39 +23,6 @@ export const TENANT_ID_IMMUTABLE_RULE: CelRule = {
   message:
     'spec.tenantId is immutable: the effective tenant id (spec.tenantId, else metadata.name) cannot change after creation',
 };
-
-/** What the API server accepts as the name of a cluster-scoped custom object: a DNS-1123 subdomain. */
-export const OBJECT_NAME_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
-const OBJECT_NAME_RULE_TEXT =
-  'at most 253 characters of a-z, 0-9, "-" and ".", starting and ending with a letter or digit';
-
-/**
- * ObjectMeta as the API server decodes it: every field it knows (an unknown one is refused under
- * strict field validation, kubectl's default), and the name rule it applies to every object.
- */
-const metadata = z
-  .strictObject({
-    name: z
-      .string()
-      .min(1, 'metadata.name is required')
-      .max(253, `metadata.name must be ${OBJECT_NAME_RULE_TEXT}`)
-      .regex(new RegExp(OBJECT_NAME_PATTERN), `metadata.name must be ${OBJECT_NAME_RULE_TEXT}`),
-    generateName: z.string().optional(),
-    namespace: z.string().optional(),
-    selfLink: z.string().optional(),
-    uid: z.string().optional(),
-    resourceVersion: z.string().optional(),
-    generation: z.int().optional(),
-    creationTimestamp: z.string().optional(),
-    deletionTimestamp: z.string().optional(),
-    deletionGracePeriodSeconds: z.int().optional(),
-    labels: z.record(z.string(), z.string()).optional(),
-    annotations: z.record(z.string(), z.string()).optional(),
-    ownerReferences: z.array(z.record(z.string(), z.unknown())).optional(),
-    finalizers: z.array(z.string()).optional(),
-    managedFields: z.array(z.record(z.string(), z.unknown())).optional(),
-  })
-  .meta({ description: 'Standard object metadata.' });
 
 export const tenant = z
   .strictObject({

@@ -52,7 +52,7 @@ export function buildProgram(io: Output, setExitCode: (code: number) => void): C
 
   program
     .command('crd')
-    .description('print the Tenant CustomResourceDefinition YAML')
+    .description('print the CustomResourceDefinitions (Tenant, MemberCluster) as YAML')
     .action(() => {
       setExitCode(crdCommand(io));
     });

@@ -51,7 +51,7 @@ describe('Tenant CRD on the API server', { timeout: 300_000 }, () => {
     const wide = await cluster.kubectlOk(['get', 'tn', name, '-o', 'wide']);
     assert.match(
       wide.stdout.split('\n')[0] ?? '',
-      /NAME\s+DISPLAY NAME\s+NAMESPACE\s+PHASE\s+AGE\s+PLAN\s+READY/,
+      /NAME\s+DISPLAY NAME\s+NAMESPACE\s+PHASE\s+AGE\s+PLAN\s+READY\s+CLUSTER/,
     );
     assert.match(wide.stdout, /professional/);
     const byCategory = await cluster.kubectlOk(['get', 'neurallog']);
@@ -399,5 +399,86 @@ describe('Tenant CRD on the API server', { timeout: 300_000 }, () => {
       const result = await cluster.kubectl(['apply', '--dry-run=server', '-f', '-'], { input: text });
       assert.equal(result.code, 0, `${sample}: ${result.stderr}`);
     }
+  });
+});
+
+describe('MemberCluster CRD on the API server', { timeout: 300_000 }, () => {
+  let cluster: TestCluster;
+  const created: string[] = [];
+  const memberYaml = (name: string, spec: string) =>
+    `apiVersion: neurallog.io/v1\nkind: MemberCluster\nmetadata:\n  name: ${name}\n  labels:\n    env: prod\nspec:\n${spec}\n`;
+
+  before(async () => {
+    cluster = await useCluster();
+    await installCrd(cluster);
+  });
+
+  after(async () => {
+    if (created.length > 0) {
+      await cluster.kubectl(['delete', 'memberclusters', ...created, '--ignore-not-found', '--wait=false']);
+    }
+  });
+
+  test('is accepted as structural, with its printer columns, short name and category', async () => {
+    const name = uniqueName('member');
+    created.push(name);
+    await cluster.kubectlOk(['apply', '-f', '-'], {
+      input: memberYaml(name, '  maxTenants: 25\n  kubeconfigSecretRef:\n    name: prod-1-kubeconfig'),
+    });
+    const table = await cluster.kubectlOk(['get', 'mc', name]);
+    assert.match(table.stdout.split('\n')[0] ?? '', /^NAME\s+READY\s+TENANTS\s+MAX\s+VERSION\s+AGE\s*$/);
+    assert.match(table.stdout, new RegExp(`${name}\\s+25`));
+    const byCategory = await cluster.kubectlOk(['get', 'neurallog']);
+    assert.match(byCategory.stdout, new RegExp(`membercluster\\.neurallog\\.io/${name}`));
+    const selected = await cluster.kubectlOk(['get', 'memberclusters', '-l', 'env=prod', '-o', 'name']);
+    assert.match(selected.stdout, new RegExp(name));
+  });
+
+  test('kubectl explain describes the fields', async () => {
+    const explained = await waitFor(
+      async () => {
+        const result = await cluster.kubectl(['explain', 'membercluster.spec']);
+        return result.code === 0 && /kubeconfigSecretRef/.test(result.stdout) ? result.stdout : undefined;
+      },
+      { timeoutMs: 30_000, description: 'kubectl explain to know the MemberCluster schema' },
+    );
+    assert.match(explained, /maxTenants/);
+    assert.match(explained, /unschedulable/);
+    const placement = await cluster.kubectlOk(['explain', 'tenant.spec.placement']);
+    assert.match(placement.stdout, /clusterSelector/);
+  });
+
+  const rejected: Array<[string, string, string, RegExp]> = [
+    [
+      'a name that is no DNS label',
+      'prod.eu',
+      '  maxTenants: 1',
+      /metadata\.name of a MemberCluster must be/,
+    ],
+    ['a negative maxTenants', 'neg', '  maxTenants: -1', /spec\.maxTenants/],
+    [
+      'a Secret reference without a name',
+      'noname',
+      '  kubeconfigSecretRef:\n    key: value',
+      /spec\.kubeconfigSecretRef\.name/,
+    ],
+    ['an unknown field', 'unknown', '  cordon: true', /unknown field "spec\.cordon"/],
+  ];
+  for (const [what, name, spec, field] of rejected) {
+    test(`the API server rejects ${what}, naming the field`, async () => {
+      const result = await cluster.kubectl(['apply', '-f', '-'], {
+        input: memberYaml(`${name}-${uniqueName('x')}`, spec),
+      });
+      assert.notEqual(result.code, 0, `accepted: ${result.stdout}`);
+      assert.match(result.stderr, field);
+    });
+  }
+
+  test('a Tenant placement pin that is no cluster name is rejected, naming the field', async () => {
+    const result = await cluster.kubectl(['apply', '-f', '-'], {
+      input: tenantYaml(uniqueName('pin'), '  placement:\n    clusterName: Prod_1'),
+    });
+    assert.notEqual(result.code, 0);
+    assert.match(result.stderr, /spec\.placement\.clusterName/);
   });
 });

@@ -25,22 +25,35 @@ export interface TenantJson {
 }
 
 export const CRD_FILE = join(repoRoot, 'config', 'crd', 'bases', 'neurallog.io_tenants.yaml');
+export const MEMBER_CLUSTER_CRD_FILE = join(
+  repoRoot,
+  'config',
+  'crd',
+  'bases',
+  'neurallog.io_memberclusters.yaml',
+);
 
+/** Both CRDs of the operator, as `config/crd` installs them, waited for until Established. */
 export async function installCrd(cluster: TestCluster): Promise<void> {
-  await cluster.kubectlOk(['apply', '--server-side', '--force-conflicts', '-f', CRD_FILE]);
-  // Polled rather than `kubectl wait`, which fails outright while a new CRD has no conditions yet.
-  await waitFor(
-    async () => {
-      const crd = await cluster.getJson<{
-        status?: { conditions?: Array<{ type: string; status: string }> };
-      }>(['crd', 'tenants.neurallog.io']);
-      const established = crd?.status?.conditions?.some(
-        (c) => c.type === 'Established' && c.status === 'True',
-      );
-      return established || notYet('the Tenant CRD is not Established yet');
-    },
-    { timeoutMs: 60_000, description: 'the Tenant CRD to be Established' },
-  );
+  for (const [file, name] of [
+    [CRD_FILE, 'tenants.neurallog.io'],
+    [MEMBER_CLUSTER_CRD_FILE, 'memberclusters.neurallog.io'],
+  ] as const) {
+    await cluster.kubectlOk(['apply', '--server-side', '--force-conflicts', '-f', file]);
+    // Polled rather than `kubectl wait`, which fails outright while a new CRD has no conditions yet.
+    await waitFor(
+      async () => {
+        const crd = await cluster.getJson<{
+          status?: { conditions?: Array<{ type: string; status: string }> };
+        }>(['crd', name]);
+        const established = crd?.status?.conditions?.some(
+          (c) => c.type === 'Established' && c.status === 'True',
+        );
+        return established || notYet(`the CRD ${name} is not Established yet`);
+      },
+      { timeoutMs: 60_000, description: `the CRD ${name} to be Established` },
+    );
+  }
 }
 
 /**

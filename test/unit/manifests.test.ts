@@ -12,7 +12,7 @@ import { accessSync, constants, readFileSync, readdirSync, statSync } from 'node
 import { delimiter, join } from 'node:path';
 import { describe, test } from 'node:test';
 import { parseAllDocuments } from 'yaml';
-import { CRD_PATH, tenantCrdYaml } from '../../src/api/crd.ts';
+import { CRD_PATH, MEMBER_CLUSTER_CRD_PATH, memberClusterCrdYaml, tenantCrdYaml } from '../../src/api/crd.ts';
 import { buildProgram } from '../../src/cli/main.ts';
 import { binaries } from '../cluster/config.ts';
 import {
@@ -300,9 +300,12 @@ describe('YAML under config/ and the chart', () => {
     }
   });
 
-  test('the chart CRD is byte for byte the generated one in config/crd/bases (`npm run generate`)', () => {
+  test('the chart CRDs are byte for byte the generated ones in config/crd/bases (`npm run generate`)', () => {
     assert.equal(read(CHART_CRD_PATH), read(CRD_PATH));
     assert.equal(read(CHART_CRD_PATH), tenantCrdYaml());
+    const chartMemberCrd = `${CHART}/crds/neurallog.io_memberclusters.yaml`;
+    assert.equal(read(chartMemberCrd), read(MEMBER_CLUSTER_CRD_PATH));
+    assert.equal(read(chartMemberCrd), memberClusterCrdYaml());
   });
 
   test('every kustomization lists files that exist', () => {
@@ -393,7 +396,7 @@ describe('config/manager', () => {
 describe('kubectl kustomize config/default', () => {
   const kubectl = which('kubectl', [binaries().kubectl]);
   test(
-    'renders the CRD, RBAC and the operator into neurallog-system',
+    'renders the CRDs, RBAC and the operator into neurallog-system',
     { skip: kubectl ? false : 'kubectl is not installed, so kustomize cannot run here' },
     () => {
       const out = execFileSync(kubectl!, ['kustomize', join(root, 'config/default')], {
@@ -422,6 +425,8 @@ describe('kubectl kustomize config/default', () => {
       // The CRD passes through kustomize unchanged apart from the part-of label it already has.
       const [generated] = parseFile(CRD_PATH);
       assert.deepEqual(crd.spec, generated?.spec);
+      const memberCrd = find(manifests, 'CustomResourceDefinition', 'memberclusters.neurallog.io');
+      assert.deepEqual(memberCrd.spec, parseFile(MEMBER_CLUSTER_CRD_PATH)[0]?.spec);
     },
   );
 });
