@@ -273,6 +273,33 @@ const ROWS: Array<[string, PanelSpec[]]> = [
       },
     ],
   ],
+  [
+    'Member clusters',
+    [
+      {
+        type: 'timeseries',
+        title: 'Member clusters ready',
+        description:
+          'Per MemberCluster: 1 while it answers, is ready and grants the operator its permissions; 0 otherwise (see its Ready condition).',
+        w: 12,
+        max: 1,
+        targets: [['max by (cluster) (neurallog_operator_member_cluster_ready{job=~"$job"})', '{{cluster}}']],
+      },
+      {
+        type: 'timeseries',
+        title: 'Member probes failing',
+        description: 'Health probes of MemberClusters that did not find them Ready, by cluster and reason.',
+        w: 12,
+        unit: 'ops',
+        targets: [
+          [
+            `sum by (cluster, result) (rate(neurallog_operator_member_cluster_probes_total{result!="Ready"}[${RATE}]))`,
+            '{{cluster}} {{result}}',
+          ],
+        ],
+      },
+    ],
+  ],
 ];
 
 function panel(spec: PanelSpec, id: number, gridPos: GridPos): Panel {

@@ -92,6 +92,8 @@ export function buildProgram(io: Output, setExitCode: (code: number) => void): C
       'file holding a bearer token for the Auth service (re-read when it changes)',
     )
     .option('--auth-deregister-timeout <duration>', 'how long deletion waits for Auth deregistration', '10m')
+    .option('--member-probe-interval <duration>', 'how often each MemberCluster is probed', '30s')
+    .option('--member-request-timeout <duration>', 'deadline of every request to a member cluster', '10s')
     .action(async (opts: Record<string, unknown>) => {
       const flags = { ...opts, logLevel: (opts.zapLogLevel as string | undefined) ?? opts.logLevel };
       setExitCode(await runCommand(flags as unknown as Parameters<typeof runCommand>[0]));

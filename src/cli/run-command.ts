@@ -19,6 +19,8 @@ export interface RunFlags {
   authUrl?: string;
   authTokenFile?: string;
   authDeregisterTimeout: string;
+  memberProbeInterval: string;
+  memberRequestTimeout: string;
 }
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error'] as const;
@@ -30,6 +32,12 @@ export class FlagError extends Error {
   }
 }
 
+function positiveDuration(flag: string, value: string): number {
+  const ms = parseDuration(flag, value);
+  if (ms <= 0) throw new FlagError(`${flag}: must be longer than 0, got ${value}`);
+  return ms;
+}
+
 export async function runCommand(flags: RunFlags): Promise<number> {
   if (!(LOG_LEVELS as readonly string[]).includes(flags.logLevel)) {
     throw new FlagError(`--log-level: "${flags.logLevel}" is not one of ${LOG_LEVELS.join(', ')}`);
@@ -37,7 +45,8 @@ export async function runCommand(flags: RunFlags): Promise<number> {
   if (!Number.isInteger(flags.concurrency) || flags.concurrency < 1) {
     throw new FlagError(`--concurrency: must be a whole number of at least 1, got ${flags.concurrency}`);
   }
-  const logger = pino({ level: flags.logLevel, base: { controller: 'tenant' } });
+  // No pid/hostname; each controller names itself (`controller: tenant`, `controller: membercluster`).
+  const logger = pino({ level: flags.logLevel, base: {} });
   // Signals are handled from the first moment: a SIGTERM while the caches still sync is a clean stop.
   const running: { manager?: RunningManager; stopRequested?: boolean } = {};
   installSignalHandlers({
@@ -60,6 +69,8 @@ export async function runCommand(flags: RunFlags): Promise<number> {
     authUrl: resolveAuthUrl({ flag: flags.authUrl, env: process.env }),
     ...(flags.authTokenFile ? { authTokenFile: flags.authTokenFile } : {}),
     authDeregisterTimeoutMs: parseDuration('--auth-deregister-timeout', flags.authDeregisterTimeout),
+    memberProbeIntervalMs: positiveDuration('--member-probe-interval', flags.memberProbeInterval),
+    memberRequestTimeoutMs: positiveDuration('--member-request-timeout', flags.memberRequestTimeout),
     logger,
   });
   running.manager = manager;

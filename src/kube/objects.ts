@@ -4,7 +4,7 @@
  */
 import { FIELD_MANAGER } from '../render/meta.ts';
 import { type KubeRest, isNotFound } from './rest.ts';
-import { TENANT_TYPE, objectPath, collectionPath, resourceType } from './resources.ts';
+import { MEMBER_CLUSTER_TYPE, TENANT_TYPE, objectPath, collectionPath, resourceType } from './resources.ts';
 
 export interface KubeObject {
   apiVersion: string;
@@ -158,6 +158,24 @@ export function createKubeWriter(rest: KubeRest): KubeWriter {
     setTenantFinalizers(name, finalizers, resourceVersion) {
       return rest.request('PATCH', objectPath(TENANT_TYPE, name), {
         body: { metadata: { finalizers, resourceVersion } },
+        contentType: 'application/merge-patch+json',
+        query: { fieldManager: FIELD_MANAGER },
+      });
+    },
+  };
+}
+
+/** Writes the status of MemberClusters (the management cluster's own objects). */
+export interface MemberStatusWriter {
+  /** JSON merge patch of `/status` of a MemberCluster. */
+  patchMemberClusterStatus(name: string, status: Record<string, unknown>): Promise<KubeObject>;
+}
+
+export function createMemberStatusWriter(rest: KubeRest): MemberStatusWriter {
+  return {
+    patchMemberClusterStatus(name, status) {
+      return rest.request('PATCH', `${objectPath(MEMBER_CLUSTER_TYPE, name)}/status`, {
+        body: { status },
         contentType: 'application/merge-patch+json',
         query: { fieldManager: FIELD_MANAGER },
       });

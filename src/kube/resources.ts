@@ -43,6 +43,13 @@ export const TENANT_TYPE: ResourceType = {
   namespaced: false,
 };
 
+export const MEMBER_CLUSTER_TYPE: ResourceType = {
+  kind: 'MemberCluster',
+  apiVersion: 'neurallog.io/v1',
+  plural: 'memberclusters',
+  namespaced: false,
+};
+
 export const EVENT_TYPE: ResourceType = core('Event', 'events');
 /** Read only, to tell why a tenant's pods do not become ready. */
 export const POD_TYPE: ResourceType = core('Pod', 'pods');
@@ -54,7 +61,10 @@ export const LEASE_TYPE: ResourceType = {
 };
 
 const BY_KIND = new Map(
-  [...CHILD_TYPES, TENANT_TYPE, EVENT_TYPE, POD_TYPE, LEASE_TYPE].map((t) => [t.kind, t]),
+  [...CHILD_TYPES, TENANT_TYPE, MEMBER_CLUSTER_TYPE, EVENT_TYPE, POD_TYPE, LEASE_TYPE].map((t) => [
+    t.kind,
+    t,
+  ]),
 );
 
 export class UnknownKindError extends Error {

@@ -9,7 +9,7 @@ import { createAuthClient, createFileTokenSource } from '../auth/index.ts';
 import { resolveKubeConfig } from '../kube/client-config.ts';
 import { createEventRecorder } from '../kube/events.ts';
 import { KubeLeaseClient } from '../kube/lease-client.ts';
-import { createKubeWriter } from '../kube/objects.ts';
+import { createKubeWriter, createMemberStatusWriter } from '../kube/objects.ts';
 import { createKubeRest } from '../kube/rest.ts';
 import type { TenantObject } from '../reconcile/reconciler.ts';
 import { createReconciler } from '../reconcile/reconciler.ts';
@@ -18,6 +18,7 @@ import { startMetricsServer, startProbeServer, type RunningServer } from '../run
 import { LeaderElector, defaultLeaderIdentity } from '../runtime/leader.ts';
 import { createOperatorMetrics } from '../runtime/metrics.ts';
 import { WorkQueue } from '../runtime/queue.ts';
+import { MemberController } from '../members/member-controller.ts';
 import { createOperatorCaches } from './caches.ts';
 import { createRecentWrites, withRecentWrites } from './recent-writes.ts';
 import { LABEL_PLAN } from '../render/meta.ts';
@@ -37,6 +38,10 @@ export interface ManagerOptions {
   authUrl: string;
   authTokenFile?: string;
   authDeregisterTimeoutMs: number;
+  /** How often each MemberCluster is probed. */
+  memberProbeIntervalMs: number;
+  /** Deadline of every request to a member cluster. */
+  memberRequestTimeoutMs: number;
   logger: Logger;
 }
 
@@ -47,7 +52,7 @@ export interface RunningManager {
   done: Promise<{ exitCode: number }>;
 }
 
-const FALLBACK_LEASE_NAMESPACE = 'neurallog-system';
+const FALLBACK_NAMESPACE = 'neurallog-system';
 
 /** `tenant-operator/<version> (<identity>)`. */
 export function operatorUserAgent(identity: string): string {
@@ -63,7 +68,7 @@ function gaugeEntry(t: TenantObject): { phase: string | undefined; plan: string 
 }
 
 export async function startManager(options: ManagerOptions): Promise<RunningManager> {
-  const { logger } = options;
+  const logger = options.logger.child({ controller: 'tenant' });
   const kube = resolveKubeConfig({
     ...(options.kubeconfig ? { kubeconfig: options.kubeconfig } : {}),
     ...(options.context ? { context: options.context } : {}),
@@ -121,6 +126,24 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
     },
   });
 
+  const members = new MemberController({
+    rest,
+    writer: createMemberStatusWriter(rest),
+    logger: options.logger.child({ controller: 'membercluster' }),
+    operatorNamespace: kube.namespace ?? FALLBACK_NAMESPACE,
+    userAgent,
+    probeIntervalMs: options.memberProbeIntervalMs,
+    requestTimeoutMs: options.memberRequestTimeoutMs,
+    onHealth: (cluster, health) => {
+      if (health) {
+        metrics.memberClusterReady.set({ cluster }, health.ready ? 1 : 0);
+        metrics.memberClusterProbes.inc({ cluster, result: health.ready ? 'Ready' : health.reason });
+      } else {
+        metrics.memberClusterReady.remove({ cluster });
+      }
+    },
+  });
+
   // Reads see the operator's own writes at once, before the watches deliver them.
   const view = withRecentWrites(caches, writer, recent);
   const reconcile = createReconciler({
@@ -163,6 +186,7 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
   if (metricsServer) servers.push(metricsServer);
 
   caches.start();
+  members.startCache();
   let resolveDone: (v: { exitCode: number }) => void = () => {};
   const done = new Promise<{ exitCode: number }>((resolve) => (resolveDone = resolve));
 
@@ -182,12 +206,13 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
     controllerStarted = true;
     for (const t of caches.tenants()) queue.add(t.metadata.name, 'low');
     controller.start();
+    members.startProbing();
     logger.info({ concurrency: options.concurrency }, 'reconciling tenants');
   };
 
   let elector: LeaderElector | undefined;
   if (options.leaderElect) {
-    const namespace = options.leaderElectionNamespace ?? kube.namespace ?? FALLBACK_LEASE_NAMESPACE;
+    const namespace = options.leaderElectionNamespace ?? kube.namespace ?? FALLBACK_NAMESPACE;
     elector = new LeaderElector({
       client: new KubeLeaseClient({ rest, namespace, name: options.leaderElectionId }),
       identity,
@@ -218,6 +243,7 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
       await controller.stop({ drain: true });
       await events.flush();
       if (elector) await elector.release();
+      await members.stop();
       await caches.stop();
       await Promise.all(servers.map((s) => s.close()));
       await rest.close();

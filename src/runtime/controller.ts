@@ -85,6 +85,8 @@ export class ControllerStoppedError extends Error {
 export interface ControllerOptions<K extends string> {
   /** Used in log lines. Default `tenant`. */
   name?: string;
+  /** The log field that carries the key being reconciled. Default `tenant`. */
+  keyField?: string;
   /** The controller owns the queue's lifecycle: `stop()` shuts it down. */
   queue: WorkQueue<K>;
   reconcile: ReconcileFn<K>;
@@ -110,6 +112,7 @@ export interface StopOptions {
 
 export class Controller<K extends string> {
   #name: string;
+  #keyField: string;
   #queue: WorkQueue<K>;
   #reconcile: ReconcileFn<K>;
   #logger: Logger;
@@ -129,6 +132,7 @@ export class Controller<K extends string> {
       throw new RangeError(`concurrency must be a whole number >= 1, got ${concurrency}`);
     }
     this.#name = options.name ?? 'tenant';
+    this.#keyField = options.keyField ?? 'tenant';
     this.#queue = options.queue;
     this.#reconcile = options.reconcile;
     this.#logger = options.logger;
@@ -201,7 +205,7 @@ export class Controller<K extends string> {
   }
 
   async #process(key: K): Promise<void> {
-    const logger = this.#logger.child({ tenant: key });
+    const logger = this.#logger.child({ [this.#keyField]: key });
     const abort = new AbortController();
     this.#inFlight.set(key, abort);
     const started = this.#clock.now();

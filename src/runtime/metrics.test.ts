@@ -21,6 +21,8 @@ describe('createOperatorMetrics', () => {
     m.workqueueDepth.set(3);
     m.setTenantQuota('acme', [{ resource: 'pods', used: 5, limit: 10 }]);
     m.observeAuthRequest('register', 'success', 0.05);
+    m.memberClusterReady.set({ cluster: 'prod-1' }, 1);
+    m.memberClusterProbes.inc({ cluster: 'prod-1', result: 'Ready' });
 
     const text = await m.exposition.metrics();
     const expected: Array<[string, string, string[]]> = [
@@ -39,6 +41,8 @@ describe('createOperatorMetrics', () => {
       ['neurallog_operator_auth_requests_total', 'counter', ['operation', 'result']],
       ['neurallog_operator_auth_request_duration_seconds', 'histogram', ['operation']],
       ['neurallog_operator_events_dropped_total', 'counter', ['type']],
+      ['neurallog_operator_member_cluster_ready', 'gauge', ['cluster']],
+      ['neurallog_operator_member_cluster_probes_total', 'counter', ['cluster', 'result']],
     ];
     for (const [name, type, labels] of expected) {
       assert.match(text, new RegExp(`^# HELP ${name} \\S.*$`, 'm'), `${name} has help text`);

@@ -45,6 +45,8 @@ export interface OperatorMetrics {
   readonly eventsDropped: Counter<'type'>;
   readonly authRequests: Counter<'operation' | 'result'>;
   readonly authRequestDuration: Histogram<'operation'>;
+  readonly memberClusterReady: Gauge<'cluster'>;
+  readonly memberClusterProbes: Counter<'cluster' | 'result'>;
 
   /** Everything the operator exposes: the registry and the per-tenant quota series. */
   readonly exposition: MetricsExposition;
@@ -170,6 +172,18 @@ export function createOperatorMetrics(
         help: 'Duration of calls to the NeuralLog Auth service, in seconds, by operation.',
         labelNames: ['operation'] as const,
         buckets: AUTH_BUCKETS,
+        registers,
+      }),
+      memberClusterReady: new Gauge({
+        name: 'neurallog_operator_member_cluster_ready',
+        help: 'Whether a MemberCluster answers, is ready and grants the operator its permissions (1) or not (0).',
+        labelNames: ['cluster'] as const,
+        registers,
+      }),
+      memberClusterProbes: new Counter({
+        name: 'neurallog_operator_member_cluster_probes_total',
+        help: 'Health probes of MemberClusters, by cluster and result (Ready, or the reason it is not).',
+        labelNames: ['cluster', 'result'] as const,
         registers,
       }),
     };

@@ -20,6 +20,7 @@ import {
   EVENT_TYPE,
   LEASE_TYPE,
   POD_TYPE,
+  MEMBER_CLUSTER_TYPE,
   TENANT_TYPE,
   type ResourceType,
 } from '../../src/kube/resources.ts';
@@ -131,6 +132,10 @@ function operatorVerbs(): Map<string, Set<string>> {
   add(tenants, ['get', 'list', 'watch', 'patch']);
   add(`${tenants}/status`, ['patch']);
   add(`${tenants}/finalizers`, ['update']);
+  // The MemberCluster cache and the members' Ready condition (src/members).
+  const members = `${groupOf(MEMBER_CLUSTER_TYPE)}/${MEMBER_CLUSTER_TYPE.plural}`;
+  add(members, ['list', 'watch']);
+  add(`${members}/status`, ['patch']);
   // list: why a component is not ready (its pods; a StatefulSet's FailedCreate events).
   add(`${groupOf(EVENT_TYPE)}/${EVENT_TYPE.plural}`, ['create', 'patch', 'list']);
   add(`${groupOf(POD_TYPE)}/${POD_TYPE.plural}`, ['list']);

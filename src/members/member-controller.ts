@@ -1,0 +1,224 @@
+/**
+ * Keeps each MemberCluster's `Ready` condition true to the cluster (SPEC §10.1): one client per
+ * member, built from its kubeconfig Secret and rebuilt when the Secret changes (a rotated token is
+ * used without a restart), probed every `probeIntervalMs` with a deadline of its own, so a member
+ * that does not answer holds up neither the others nor the tenant workers. The permission check
+ * (one SelfSubjectAccessReview per permission) runs on a new client and while a member is not
+ * Ready, not on every probe; a status is written only when it changes.
+ *
+ * Without the MemberCluster CRD (an operator upgraded before its CRDs) the member cache keeps
+ * retrying in the background and the operator serves its own cluster as before.
+ */
+import type { Logger } from 'pino';
+import { type MemberCluster, kubeconfigSecretOf } from '../api/member-cluster.ts';
+import type { KubeObject, MemberStatusWriter } from '../kube/objects.ts';
+import type { KubeRest } from '../kube/rest.ts';
+import { MEMBER_CLUSTER_TYPE, collectionPath } from '../kube/resources.ts';
+import { KubeWatchSource } from '../kube/watch-source.ts';
+import { Controller } from '../runtime/controller.ts';
+import { Informer } from '../runtime/informer.ts';
+import { WorkQueue } from '../runtime/queue.ts';
+import {
+  type MemberClient,
+  type SecretRef,
+  memberClientFromSecret,
+  secretFingerprint,
+} from './member-connection.ts';
+import { memberStatusPatch } from './member-status.ts';
+import { type MemberHealth, probeMember } from './probe.ts';
+
+export type MemberClusterObject = KubeObject & Pick<MemberCluster, 'spec' | 'status'>;
+
+export interface MemberControllerOptions {
+  /** The management cluster: MemberClusters, their Secrets, and the member without a Secret. */
+  rest: KubeRest;
+  writer: MemberStatusWriter;
+  logger: Logger;
+  /** Where a `kubeconfigSecretRef` without a namespace points. */
+  operatorNamespace: string;
+  userAgent: string;
+  probeIntervalMs: number;
+  /** Deadline of every request to a member. */
+  requestTimeoutMs: number;
+  /** Told the health of a member after each probe; `undefined` when the member is gone. */
+  onHealth?(member: string, health: MemberHealth | undefined): void;
+  now?: () => Date;
+}
+
+interface MemberState {
+  secretKey?: string;
+  secretInformer?: Informer<KubeObject>;
+  client?: Extract<MemberClient, { ok: true }>;
+  /** The fingerprint whose permissions were verified. */
+  verified?: string;
+  ready?: boolean;
+}
+
+const LOCAL = 'management-cluster';
+const rfc3339 = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+export class MemberController {
+  readonly #options: MemberControllerOptions;
+  readonly #queue = new WorkQueue<string>();
+  readonly #members: Informer<MemberClusterObject>;
+  readonly #state = new Map<string, MemberState>();
+  readonly #controller: Controller<string>;
+
+  constructor(options: MemberControllerOptions) {
+    this.#options = options;
+    this.#members = new Informer<MemberClusterObject>({
+      name: 'memberclusters',
+      logger: options.logger,
+      resyncPeriodMs: 0,
+      source: new KubeWatchSource<MemberClusterObject>({
+        rest: options.rest,
+        path: collectionPath(MEMBER_CLUSTER_TYPE),
+        userAgent: options.userAgent,
+      }),
+      handlers: {
+        onAdd: (mc) => this.#queue.add(mc.metadata.name, 'normal'),
+        onUpdate: (old, mc) => {
+          if (old.metadata.generation !== mc.metadata.generation) this.#queue.add(mc.metadata.name, 'high');
+        },
+        onDelete: (mc) => this.#queue.add(mc.metadata.name, 'high'),
+      },
+    });
+    this.#controller = new Controller<string>({
+      name: 'membercluster',
+      keyField: 'member',
+      queue: this.#queue,
+      logger: options.logger,
+      // Probes wait on the network; two at once keep one slow member from delaying the next.
+      concurrency: 2,
+      reconcile: (name) => this.#reconcile(name),
+    });
+  }
+
+  /** Starts the member cache (every replica, so a standby is warm). */
+  startCache(): void {
+    this.#members.start();
+  }
+
+  /** Starts probing and writing status (the leader only). */
+  startProbing(): void {
+    this.#controller.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.#controller.stop({ drain: false });
+    await this.#members.stop();
+    for (const [name] of this.#state) await this.#forget(name);
+  }
+
+  members(): MemberClusterObject[] {
+    return this.#members.list();
+  }
+
+  async #forget(name: string): Promise<void> {
+    const state = this.#state.get(name);
+    if (!state) return;
+    this.#state.delete(name);
+    await state.secretInformer?.stop();
+    if (state.client && state.client.rest !== this.#options.rest) await state.client.rest.close();
+    this.#options.onHealth?.(name, undefined);
+  }
+
+  /** The Secret informer for `ref`, replacing one for another Secret. */
+  async #secretInformer(name: string, state: MemberState, ref: SecretRef): Promise<Informer<KubeObject>> {
+    const key = `${ref.namespace}/${ref.name}`;
+    if (state.secretInformer && state.secretKey === key) return state.secretInformer;
+    await state.secretInformer?.stop();
+    const informer = new Informer<KubeObject>({
+      name: `secret ${key}`,
+      logger: this.#options.logger,
+      resyncPeriodMs: 0,
+      source: new KubeWatchSource<KubeObject>({
+        rest: this.#options.rest,
+        path: `/api/v1/namespaces/${encodeURIComponent(ref.namespace)}/secrets`,
+        fieldSelector: `metadata.name=${ref.name}`,
+        userAgent: this.#options.userAgent,
+      }),
+      handlers: {
+        onAdd: () => this.#queue.add(name, 'high'),
+        onUpdate: () => this.#queue.add(name, 'high'),
+        onDelete: () => this.#queue.add(name, 'high'),
+      },
+    });
+    state.secretInformer = informer;
+    state.secretKey = key;
+    informer.start();
+    return informer;
+  }
+
+  /** The member's client, or why there is none. */
+  async #client(
+    name: string,
+    mc: MemberClusterObject,
+    state: MemberState,
+  ): Promise<MemberClient | 'waiting'> {
+    const ref = kubeconfigSecretOf(mc, this.#options.operatorNamespace);
+    if (!ref) {
+      await state.secretInformer?.stop();
+      delete state.secretInformer;
+      delete state.secretKey;
+      return { ok: true, rest: this.#options.rest, fingerprint: LOCAL };
+    }
+    const informer = await this.#secretInformer(name, state, ref);
+    if (!informer.hasSynced()) return 'waiting';
+    // The informer watches this one Secret (a field selector on its name).
+    const secret = informer.list()[0];
+    if (state.client && state.client.fingerprint === secretFingerprint(ref, secret)) return state.client;
+    const client = memberClientFromSecret(ref, secret, {
+      member: name,
+      timeoutMs: this.#options.requestTimeoutMs,
+      userAgent: this.#options.userAgent,
+    });
+    if (state.client && state.client.rest !== this.#options.rest) await state.client.rest.close();
+    delete state.client;
+    if (client.ok) state.client = client;
+    return client;
+  }
+
+  async #reconcile(name: string): Promise<{ requeueAfterMs?: number }> {
+    const mc = this.#members.get(name);
+    if (!mc || mc.metadata.deletionTimestamp) {
+      await this.#forget(name);
+      return {};
+    }
+    let state = this.#state.get(name);
+    if (!state) this.#state.set(name, (state = {}));
+    const client = await this.#client(name, mc, state);
+    if (client === 'waiting') return { requeueAfterMs: 500 };
+    let health: MemberHealth;
+    if (!client.ok) {
+      health = { ready: false, reason: 'CredentialsInvalid', message: client.message };
+    } else {
+      health = await probeMember(client.rest, {
+        member: name,
+        checkPermissions: state.verified !== client.fingerprint || state.ready !== true,
+        timeoutMs: this.#options.requestTimeoutMs,
+      });
+      if (health.ready) state.verified = client.fingerprint;
+    }
+    if (state.ready !== health.ready) {
+      this.#options.logger.info(
+        {
+          member: name,
+          ready: health.ready,
+          ...(health.ready ? {} : { reason: health.reason, message: health.message }),
+        },
+        health.ready ? 'member cluster is Ready' : 'member cluster is not Ready',
+      );
+    }
+    state.ready = health.ready;
+    this.#options.onHealth?.(name, health);
+    const patch = memberStatusPatch({
+      current: mc.status,
+      health,
+      generation: mc.metadata.generation,
+      now: rfc3339(this.#options.now?.() ?? new Date()),
+    });
+    if (patch) await this.#options.writer.patchMemberClusterStatus(name, patch as Record<string, unknown>);
+    return { requeueAfterMs: this.#options.probeIntervalMs };
+  }
+}
