@@ -41,6 +41,8 @@ WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY package.json ./
 COPY --from=build /src/dist ./dist
+# `tenant-operator cluster join` applies these to a member cluster.
+COPY config/member ./config/member
 # The base image's `node` user, by number so that Kubernetes can verify runAsNonRoot.
 USER 1000:1000
 EXPOSE 8080 8081

@@ -2,6 +2,7 @@
 /** The `tenant-operator` command line: wires flags to commands, holds no logic of its own. */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { resolveAuthUrl } from '../auth/index.ts';
+import { joinCommand, leaveCommand } from './cluster-command.ts';
 import { crdCommand } from './crd-command.ts';
 import { type Output, processOutput } from './io.ts';
 import { renderCommand } from './render-command.ts';
@@ -13,6 +14,14 @@ function positiveInt(value: string): number {
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a whole number of at least 1');
   return n;
 }
+
+function nonNegativeInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a whole number of 0 or more');
+  return n;
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
 
 function bool(value: string | undefined): boolean {
   if (value === undefined || value === 'true') return true;
@@ -48,6 +57,50 @@ export function buildProgram(io: Output, setExitCode: (code: number) => void): C
     .requiredOption('-f, --file <path>', 'Tenant YAML/JSON file (several documents allowed); - reads stdin')
     .action(async (opts: { file: string }) => {
       setExitCode(await validateCommand(opts.file, io));
+    });
+
+  const cluster = program
+    .command('cluster')
+    .description('join a member cluster to this management cluster, or let it leave (docs/multi-cluster.md)');
+  cluster
+    .command('join <name>')
+    .description(
+      'apply config/member/ to a member, mint its token, and write its kubeconfig Secret and MemberCluster here',
+    )
+    .requiredOption(
+      '--kubeconfig-of-member <file>',
+      "the member's kubeconfig, with rights to apply config/member/",
+    )
+    .option('--context <context>', "context of the member's kubeconfig (default: its current-context)")
+    .option('--max-tenants <n>', 'spec.maxTenants of the MemberCluster', nonNegativeInt)
+    .option('--label <key=value>', 'a label of the MemberCluster (repeatable)', collect, [])
+    .option(
+      '--member-server <url>',
+      "the member's API server as the operator reaches it (default: from its kubeconfig)",
+    )
+    .option('--kubeconfig <file>', "the management cluster's kubeconfig (default: as for run)")
+    .option(
+      '--namespace <ns>',
+      "the operator's namespace, where the kubeconfig Secret goes",
+      'neurallog-system',
+    )
+    .action(async (name: string, opts: Record<string, unknown>) => {
+      setExitCode(await joinCommand(name, opts as unknown as Parameters<typeof joinCommand>[1], io));
+    });
+  cluster
+    .command('leave <name>')
+    .description(
+      'remove a member with no tenant placed on it: its MemberCluster, the Secret join wrote, and its member RBAC',
+    )
+    .option(
+      '--kubeconfig-of-member <file>',
+      "the member's kubeconfig: also remove its ServiceAccount, token and binding",
+    )
+    .option('--context <context>', "context of the member's kubeconfig")
+    .option('--kubeconfig <file>', "the management cluster's kubeconfig (default: as for run)")
+    .option('--namespace <ns>', "the operator's namespace", 'neurallog-system')
+    .action(async (name: string, opts: Record<string, unknown>) => {
+      setExitCode(await leaveCommand(name, opts as unknown as Parameters<typeof leaveCommand>[1], io));
     });
 
   program

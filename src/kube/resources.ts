@@ -50,6 +50,20 @@ export const MEMBER_CLUSTER_TYPE: ResourceType = {
   namespaced: false,
 };
 
+/** Written only by `cluster join` / `cluster leave` (config/member/ on a member). */
+export const CLUSTER_ROLE_TYPE: ResourceType = {
+  kind: 'ClusterRole',
+  apiVersion: 'rbac.authorization.k8s.io/v1',
+  plural: 'clusterroles',
+  namespaced: false,
+};
+export const CLUSTER_ROLE_BINDING_TYPE: ResourceType = {
+  kind: 'ClusterRoleBinding',
+  apiVersion: 'rbac.authorization.k8s.io/v1',
+  plural: 'clusterrolebindings',
+  namespaced: false,
+};
+
 export const EVENT_TYPE: ResourceType = core('Event', 'events');
 /** Read only, to tell why a tenant's pods do not become ready. */
 export const POD_TYPE: ResourceType = core('Pod', 'pods');
@@ -61,10 +75,16 @@ export const LEASE_TYPE: ResourceType = {
 };
 
 const BY_KIND = new Map(
-  [...CHILD_TYPES, TENANT_TYPE, MEMBER_CLUSTER_TYPE, EVENT_TYPE, POD_TYPE, LEASE_TYPE].map((t) => [
-    t.kind,
-    t,
-  ]),
+  [
+    ...CHILD_TYPES,
+    TENANT_TYPE,
+    MEMBER_CLUSTER_TYPE,
+    CLUSTER_ROLE_TYPE,
+    CLUSTER_ROLE_BINDING_TYPE,
+    EVENT_TYPE,
+    POD_TYPE,
+    LEASE_TYPE,
+  ].map((t) => [t.kind, t]),
 );
 
 export class UnknownKindError extends Error {

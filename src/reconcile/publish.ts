@@ -4,7 +4,7 @@
  * on every retry, and not again while any condition still carries it.
  */
 import { isDeepStrictEqual } from 'node:util';
-import type { TenantStatus } from '../api/status.ts';
+import { CONDITION_TYPES, type TenantStatus } from '../api/status.ts';
 import type { EventRecorder, EventType } from '../kube/events.ts';
 import type { KubeObject, KubeWriter } from '../kube/objects.ts';
 import { isNotFound } from '../kube/rest.ts';
@@ -57,6 +57,25 @@ export function newWarnings(
   return out;
 }
 
+const DERIVED_CONDITIONS: ReadonlySet<string> = new Set(CONDITION_TYPES);
+
+/**
+ * What a status derived from the cluster cannot know and must not drop: where the tenant was
+ * placed (decided once, never changed: SPEC §10.2) and the conditions it does not derive (e.g.
+ * `Scheduled`), both carried over from the previous status.
+ */
+export function carryForward(previous: TenantStatus | undefined, status: TenantStatus): TenantStatus {
+  const kept = (previous?.conditions ?? []).filter(
+    (c) => !DERIVED_CONDITIONS.has(c.type) && !status.conditions?.some((n) => n.type === c.type),
+  );
+  if (!previous?.placement && kept.length === 0) return status;
+  return {
+    ...status,
+    ...(previous?.placement && !status.placement ? { placement: previous.placement } : {}),
+    ...(kept.length > 0 ? { conditions: [...(status.conditions ?? []), ...kept] } : {}),
+  };
+}
+
 /**
  * Writes `status` when it differs from the Tenant's, then records the events its transitions call
  * for. Resolves with the Tenant as written (its resourceVersion moved), or undefined when nothing
@@ -69,6 +88,7 @@ export async function publishStatus(
   status: TenantStatus,
 ): Promise<KubeObject | undefined> {
   const previous = t.status;
+  status = carryForward(previous, status);
   if (isDeepStrictEqual(previous ?? {}, status)) return undefined;
   const patch: Record<string, unknown> = { ...status };
   for (const key of Object.keys(previous ?? {})) if (!(key in status)) patch[key] = null;

@@ -11,6 +11,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { up, type Cluster, type UpOptions } from './cluster.ts';
+import { clusterDir } from './config.ts';
 import { notYet, waitFor } from './wait.ts';
 
 export interface KubectlResult {
@@ -56,6 +57,25 @@ export function useCluster(options: UpOptions = {}): Promise<TestCluster> {
     shared = undefined; // let a later call try again
   });
   return shared;
+}
+
+const members = new Map<string, Promise<TestCluster>>();
+
+/**
+ * A second local control plane beside the test cluster, in "<test cluster dir>-<name>" (e.g. a
+ * member cluster); started once per test process and name, reused when it is already running.
+ */
+export function useSiblingCluster(
+  name: string,
+  options: Omit<UpOptions, 'stateDir'> = {},
+): Promise<TestCluster> {
+  let cluster = members.get(name);
+  if (!cluster) {
+    cluster = up({ ...options, stateDir: `${clusterDir().replace(/\/+$/, '')}-${name}` }).then(wrap);
+    cluster.catch(() => members.delete(name));
+    members.set(name, cluster);
+  }
+  return cluster;
 }
 
 export function uniqueName(prefix: string): string {

@@ -398,6 +398,48 @@ describe('config/manager', () => {
   });
 });
 
+describe('config/member (a member cluster, applied by cluster join)', () => {
+  const kubectl = which('kubectl', [binaries().kubectl]);
+  test('its ClusterRole is config/rbac/role.yaml: the same name and rules', () => {
+    const [member] = parseFile('config/member/role.yaml');
+    const [role] = parseFile('config/rbac/role.yaml');
+    assert.equal(member?.metadata.name, role?.metadata.name);
+    assert.deepEqual(member?.rules, role?.rules);
+  });
+  test(
+    'renders a ServiceAccount bound to that ClusterRole, with a long-lived token for it',
+    { skip: kubectl ? false : 'kubectl is not installed, so kustomize cannot run here' },
+    () => {
+      const out = execFileSync(kubectl!, ['kustomize', join(root, 'config/member')], {
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      const manifests = parseDocs(out, 'kubectl kustomize config/member');
+      const sa = find(manifests, 'ServiceAccount', 'neurallog-operator-member');
+      const binding = find(
+        manifests,
+        'ClusterRoleBinding',
+        'neurallog-operator-member-rolebinding',
+      ) as unknown as {
+        roleRef: { name: string };
+        subjects: Array<{ name: string; namespace: string }>;
+      };
+      assert.equal(binding.roleRef.name, 'neurallog-operator-manager-role');
+      assert.deepEqual(
+        binding.subjects.map((x) => `${x.namespace}/${x.name}`),
+        [`${sa.metadata.namespace}/${sa.metadata.name}`],
+      );
+      const token = find(manifests, 'Secret', 'neurallog-operator-member-token') as unknown as {
+        type: string;
+        metadata: { annotations: Record<string, string> };
+      };
+      assert.equal(token.type, 'kubernetes.io/service-account-token');
+      assert.equal(token.metadata.annotations['kubernetes.io/service-account.name'], sa.metadata.name);
+      for (const m of manifests) assert.equal(m.metadata.labels?.['app.kubernetes.io/part-of'], 'neurallog');
+    },
+  );
+});
+
 describe('kubectl kustomize config/default', () => {
   const kubectl = which('kubectl', [binaries().kubectl]);
   test(
