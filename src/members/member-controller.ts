@@ -12,7 +12,7 @@
 import type { Logger } from 'pino';
 import { type MemberCluster, kubeconfigSecretOf } from '../api/member-cluster.ts';
 import type { KubeObject, MemberStatusWriter } from '../kube/objects.ts';
-import type { KubeRest } from '../kube/rest.ts';
+import { KubeApiError, type KubeRest } from '../kube/rest.ts';
 import { MEMBER_CLUSTER_TYPE, collectionPath } from '../kube/resources.ts';
 import { KubeWatchSource } from '../kube/watch-source.ts';
 import { Controller } from '../runtime/controller.ts';
@@ -42,6 +42,10 @@ export interface MemberControllerOptions {
   requestTimeoutMs: number;
   /** Told the health of a member after each probe; `undefined` when the member is gone. */
   onHealth?(member: string, health: MemberHealth | undefined): void;
+  /** Told of any change of any MemberCluster (tenants waiting for a member look again). */
+  onMembersChanged?(): void;
+  /** Tenants placed on a member, for its `status.tenants`. */
+  tenantsOn?(member: string): number;
   now?: () => Date;
 }
 
@@ -63,6 +67,7 @@ export class MemberController {
   readonly #members: Informer<MemberClusterObject>;
   readonly #state = new Map<string, MemberState>();
   readonly #controller: Controller<string>;
+  #unavailable = false;
 
   constructor(options: MemberControllerOptions) {
     this.#options = options;
@@ -76,11 +81,18 @@ export class MemberController {
         userAgent: options.userAgent,
       }),
       handlers: {
-        onAdd: (mc) => this.#queue.add(mc.metadata.name, 'normal'),
+        onAdd: (mc) => {
+          this.#queue.add(mc.metadata.name, 'normal');
+          options.onMembersChanged?.();
+        },
         onUpdate: (old, mc) => {
           if (old.metadata.generation !== mc.metadata.generation) this.#queue.add(mc.metadata.name, 'high');
+          options.onMembersChanged?.();
         },
-        onDelete: (mc) => this.#queue.add(mc.metadata.name, 'high'),
+        onDelete: (mc) => {
+          this.#queue.add(mc.metadata.name, 'high');
+          options.onMembersChanged?.();
+        },
       },
     });
     this.#controller = new Controller<string>({
@@ -97,6 +109,37 @@ export class MemberController {
   /** Starts the member cache (every replica, so a standby is warm). */
   startCache(): void {
     this.#members.start();
+    void this.#checkApi();
+  }
+
+  /**
+   * Whether the MemberCluster API can be used at all: without its CRD (404) or without the RBAC
+   * to list it (403) the operator serves its own cluster only, rather than holding every new
+   * tenant until a cache that cannot sync has synced.
+   */
+  async #checkApi(): Promise<void> {
+    try {
+      await this.#options.rest.request('GET', collectionPath(MEMBER_CLUSTER_TYPE), { query: { limit: 1 } });
+    } catch (error) {
+      if (error instanceof KubeApiError && (error.status === 404 || error.status === 403)) {
+        this.#unavailable = true;
+        this.#options.logger.warn(
+          { status: error.status },
+          error.status === 404
+            ? 'the MemberCluster CRD is not installed: tenants live on this cluster only (kubectl apply -k config/crd to use member clusters)'
+            : 'the operator may not list MemberClusters: tenants live on this cluster only (apply config/rbac to use member clusters)',
+        );
+      }
+    }
+  }
+
+  /**
+   * The MemberClusters, or undefined while their cache loads. Empty when the API is not there
+   * (see #checkApi) until the cache does sync.
+   */
+  membersIfKnown(): MemberClusterObject[] | undefined {
+    if (this.#members.hasSynced()) return this.#members.list();
+    return this.#unavailable ? [] : undefined;
   }
 
   /** Starts probing and writing status (the leader only). */
@@ -215,6 +258,7 @@ export class MemberController {
     const patch = memberStatusPatch({
       current: mc.status,
       health,
+      ...(this.#options.tenantsOn ? { tenants: this.#options.tenantsOn(name) } : {}),
       generation: mc.metadata.generation,
       now: rfc3339(this.#options.now?.() ?? new Date()),
     });

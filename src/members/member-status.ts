@@ -11,6 +11,8 @@ export interface MemberStatusInput {
   current: MemberClusterStatus | undefined;
   health: MemberHealth;
   generation: number | undefined;
+  /** Tenants placed on the member, when counted. */
+  tenants?: number;
   /** RFC 3339, without fractions. */
   now: string;
 }
@@ -30,6 +32,7 @@ function readyCondition(health: MemberHealth): Pick<Condition, 'type' | 'status'
 /** The merge patch of `/status` to write, or undefined when the stored status already says it. */
 export function memberStatusPatch(input: MemberStatusInput): MemberClusterStatus | undefined {
   const { current, health, generation, now } = input;
+  const tenants = input.tenants ?? current?.tenants;
   const wanted = readyCondition(health);
   const stored = current?.conditions?.find((c) => c.type === 'Ready');
   const version = health.ready ? health.version : current?.kubernetesVersion;
@@ -40,6 +43,7 @@ export function memberStatusPatch(input: MemberStatusInput): MemberClusterStatus
     stored.message === wanted.message &&
     stored.observedGeneration === generation &&
     current?.kubernetesVersion === version &&
+    current?.tenants === tenants &&
     current?.observedGeneration === generation;
   if (same) return undefined;
   const condition: Condition = {
@@ -50,6 +54,7 @@ export function memberStatusPatch(input: MemberStatusInput): MemberClusterStatus
   return {
     ...(generation !== undefined ? { observedGeneration: generation } : {}),
     ...(version !== undefined ? { kubernetesVersion: version } : {}),
+    ...(tenants !== undefined ? { tenants } : {}),
     lastProbeTime: now,
     conditions: [...(current?.conditions ?? []).filter((c) => c.type !== 'Ready'), condition],
   };

@@ -11,7 +11,8 @@ import { createEventRecorder } from '../kube/events.ts';
 import { KubeLeaseClient } from '../kube/lease-client.ts';
 import { createKubeWriter, createMemberStatusWriter } from '../kube/objects.ts';
 import { createKubeRest } from '../kube/rest.ts';
-import type { TenantObject } from '../reconcile/reconciler.ts';
+import type { TenantCluster, TenantObject } from '../reconcile/reconciler.ts';
+import { Placements } from '../placement/placements.ts';
 import { createReconciler } from '../reconcile/reconciler.ts';
 import { Controller } from '../runtime/controller.ts';
 import { startMetricsServer, startProbeServer, type RunningServer } from '../runtime/health.ts';
@@ -126,6 +127,7 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
     },
   });
 
+  const placements = new Placements(() => caches.tenants());
   const members = new MemberController({
     rest,
     writer: createMemberStatusWriter(rest),
@@ -134,6 +136,14 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
     userAgent,
     probeIntervalMs: options.memberProbeIntervalMs,
     requestTimeoutMs: options.memberRequestTimeoutMs,
+    tenantsOn: (cluster) => placements.counts().get(cluster) ?? 0,
+    // A tenant waiting for a member (Scheduled=False) looks again when any member changes.
+    onMembersChanged: () => {
+      for (const t of caches.tenants()) {
+        const scheduled = t.status?.conditions?.find((c) => c.type === 'Scheduled');
+        if (scheduled?.status === 'False') queue.add(t.metadata.name, 'normal');
+      }
+    },
     onHealth: (cluster, health) => {
       if (health) {
         metrics.memberClusterReady.set({ cluster }, health.ready ? 1 : 0);
@@ -146,10 +156,22 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
 
   // Reads see the operator's own writes at once, before the watches deliver them.
   const view = withRecentWrites(caches, writer, recent);
+  const homeCluster: TenantCluster = {
+    name: 'local',
+    observed: view.observed,
+    writer: view.writer,
+    ownership: 'ownerReference',
+  };
   const reconcile = createReconciler({
     tenants: view.observed,
     home: view.writer,
-    cluster: { name: 'local', observed: view.observed, writer: view.writer, ownership: 'ownerReference' },
+    cluster: homeCluster,
+    placement: {
+      members: () => members.membersIfKnown(),
+      placements,
+      // A member without a kubeconfig Secret is the management cluster itself.
+      clusterFor: (member) => (member && !member.spec?.kubeconfigSecretRef ? homeCluster : undefined),
+    },
     events,
     auth,
     authUrl: options.authUrl,

@@ -25,6 +25,9 @@ export const WARNING_REASONS: ReadonlySet<string> = new Set([
   'CrashLoopBackOff',
   'FailedCreate',
   'ProgressDeadlineExceeded',
+  'NoClusterAvailable',
+  'PlacementChangeNotApplied',
+  'MemberClusterNotServed',
 ]);
 
 export function tenantEvent(

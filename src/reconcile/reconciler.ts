@@ -22,7 +22,9 @@ import { writeChildren } from './children.ts';
 import { finalizeTenant } from './deletion.ts';
 import { diagnose, diagnosisSchedule } from './diagnose.ts';
 import { namespaceState, terminationDetail } from './namespace-state.ts';
-import type { TenantIdentity } from './ownership.ts';
+import { type TenantIdentity, isOwnedNamespace } from './ownership.ts';
+import { type PlacementPort, placementStep, unservedStatus } from './placement-step.ts';
+import type { MemberClusterObject } from '../members/member-controller.ts';
 import { planChildren } from './plan.ts';
 import type {
   AuthPort,
@@ -50,8 +52,13 @@ export interface ReconcilerOptions {
   tenants: Pick<ObservedCluster, 'tenant'>;
   /** Where Tenant status and finalizers are written. */
   home: Pick<KubeWriter, 'patchTenantStatus' | 'setTenantFinalizers' | 'get'>;
-  /** The cluster the tenant's objects live on. */
+  /** The operator's own cluster: where a tenant lives when there is no MemberCluster. */
   cluster: TenantCluster;
+  /** Placement over MemberClusters (SPEC §10); without it every tenant lives on `cluster`. */
+  placement?: PlacementPort & {
+    /** The cluster a member stands for, or undefined when the operator cannot provision there. */
+    clusterFor(member: MemberClusterObject | undefined): TenantCluster | undefined;
+  };
   events: EventRecorder;
   metrics: ReconcilerMetrics;
   auth: AuthPort;
@@ -120,7 +127,7 @@ interface ComponentLook {
 }
 
 export function createReconciler(options: ReconcilerOptions) {
-  const { tenants, home, cluster, events, metrics, logger } = options;
+  const { tenants, home, cluster: homeCluster, events, metrics, logger } = options;
   const services: ReconcileServices = {
     events,
     metrics,
@@ -132,7 +139,7 @@ export function createReconciler(options: ReconcilerOptions) {
   };
   const now = services.now;
 
-  async function lookupNamespace(name: string): Promise<KubeObject | undefined> {
+  async function lookupNamespace(cluster: TenantCluster, name: string): Promise<KubeObject | undefined> {
     return cluster.observed.namespace(name) ?? (await cluster.writer.get({ kind: 'Namespace', name }));
   }
 
@@ -165,6 +172,7 @@ export function createReconciler(options: ReconcilerOptions) {
 
   /** Why a component that is not ready is not, once it has had time to be. */
   async function lookInto(
+    cluster: TenantCluster,
     r: ResolvedTenant,
     workload: KubeObject | undefined,
     desired: number,
@@ -183,6 +191,14 @@ export function createReconciler(options: ReconcilerOptions) {
     return { ...(cause ? { cause } : {}), againInMs: schedule.againInMs };
   }
 
+  /** The cluster of a tenant placed before (the operator's own when it has no placement). */
+  function clusterOfPlaced(t: TenantObject): TenantCluster | undefined {
+    const clusterName = t.status?.placement?.clusterName;
+    if (!clusterName || !options.placement) return undefined;
+    const member = options.placement.members()?.find((m) => m.metadata.name === clusterName);
+    return options.placement.clusterFor(member);
+  }
+
   return async function reconcile(
     name: string,
     ctx: { logger?: Logger } = {},
@@ -196,7 +212,8 @@ export function createReconciler(options: ReconcilerOptions) {
     const validation = validateTenant(t);
     const resolved = validation.ok ? resolveTenant(validation.tenant) : undefined;
     // deletion
-    if (t.metadata.deletionTimestamp) return finalizeTenant({ t, resolved, cluster, home, services, log });
+    if (t.metadata.deletionTimestamp)
+      return finalizeTenant({ t, resolved, cluster: clusterOfPlaced(t) ?? homeCluster, home, services, log });
     const problems = resolved
       ? resolvedProblems(resolved)
       : validation.ok
@@ -213,6 +230,51 @@ export function createReconciler(options: ReconcilerOptions) {
       throw new PermanentError(message);
     }
 
+    // placement
+    let cluster = homeCluster;
+    if (options.placement) {
+      const placement = options.placement;
+      const ns = homeCluster.observed.namespace(resolved.namespace);
+      const outcome = placementStep({
+        t,
+        request: validation.tenant.spec?.placement ?? {},
+        port: placement,
+        provisionedAtHome:
+          ns !== undefined &&
+          isOwnedNamespace(
+            ns,
+            { uid: t.metadata.uid, id: resolved.id, namespace: resolved.namespace },
+            homeCluster.ownership,
+          ),
+        now: now(),
+      });
+      const newDecision = outcome.kind === 'placed' && !t.status?.placement;
+      if (outcome.status) {
+        try {
+          const written = await publishStatus(home, events, t, outcome.status);
+          if (written) t = { ...t, ...(written as TenantObject) };
+        } catch (error) {
+          if (newDecision) placement.placements.forget(t.metadata.name);
+          throw error;
+        }
+        if (newDecision) log.info({ cluster: outcome.clusterName }, 'placed the tenant');
+      }
+      if (outcome.kind === 'unplaced') return { requeueAfterMs: outcome.requeueAfterMs };
+      if (outcome.kind === 'placed') {
+        const target = placement.clusterFor(outcome.member);
+        if (!target) {
+          await publishStatus(
+            home,
+            events,
+            t,
+            unservedStatus(t, outcome.clusterName, outcome.member !== undefined, now()),
+          );
+          return { requeueAfterMs: CONFLICT_RECHECK_MS };
+        }
+        cluster = target;
+      }
+    }
+
     // finalizer
     const finalizer = await ensureFinalizer(t);
     t = finalizer.t;
@@ -223,7 +285,7 @@ export function createReconciler(options: ReconcilerOptions) {
     const specChanged = generation === undefined || generation !== t.status?.observedGeneration;
 
     // namespace
-    const liveNamespace = await lookupNamespace(r.namespace);
+    const liveNamespace = await lookupNamespace(cluster, r.namespace);
     let nsState = namespaceState(liveNamespace, identity, cluster.ownership);
 
     // Auth: a tenant id whose namespace belongs to someone else is not ours to register.
@@ -297,8 +359,8 @@ export function createReconciler(options: ReconcilerOptions) {
     const statefulSet = written.after.get(`StatefulSet/${r.namespace}/${names.redis(r.id)}`);
     const deployment = written.after.get(`Deployment/${r.namespace}/${names.server(r.id)}`);
     const [redisLook, serverLook] = await Promise.all([
-      lookInto(r, statefulSet, r.redis.replicas, 'redis'),
-      lookInto(r, deployment, r.server.replicas, 'server'),
+      lookInto(cluster, r, statefulSet, r.redis.replicas, 'redis'),
+      lookInto(cluster, r, deployment, r.server.replicas, 'server'),
     ]);
 
     // status

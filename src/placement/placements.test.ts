@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { MemberClusterObject } from '../members/member-controller.ts';
+import { Placements } from './placements.ts';
+
+const member = (name: string, maxTenants: number, ready = true): MemberClusterObject => ({
+  apiVersion: 'neurallog.io/v1',
+  kind: 'MemberCluster',
+  metadata: { name },
+  spec: { maxTenants },
+  status: {
+    conditions: [
+      {
+        type: 'Ready',
+        status: ready ? 'True' : 'False',
+        reason: ready ? 'Ready' : 'Unreachable',
+        message: '',
+        lastTransitionTime: '2030-01-01T00:00:00Z',
+      },
+    ],
+  },
+});
+
+describe('Placements', () => {
+  it('counts decisions the cache does not show yet, so a burst never overfills a member', () => {
+    const cached: Array<{ metadata: { name: string }; status?: { placement?: { clusterName: string } } }> =
+      [];
+    const placements = new Placements(() => cached);
+    const members = [member('small', 10), member('large', 25)];
+    const got = new Map<string, number>();
+    let refused = 0;
+    for (let i = 0; i < 40; i++) {
+      const d = placements.decide(`t${i}`, {}, members);
+      if (d.placed) got.set(d.clusterName, (got.get(d.clusterName) ?? 0) + 1);
+      else refused++;
+    }
+    assert.deepEqual(Object.fromEntries(got), { small: 10, large: 25 });
+    assert.equal(refused, 5);
+  });
+
+  it('counts a tenant once when the cache catches up, and forgets a decision that was not written', () => {
+    const cached: Array<{ metadata: { name: string }; status?: { placement?: { clusterName: string } } }> = [
+      { metadata: { name: 'a' } },
+    ];
+    const placements = new Placements(() => cached);
+    const d = placements.decide('a', {}, [member('m', 5)]);
+    assert.ok(d.placed);
+    assert.equal(placements.counts().get('m'), 1);
+    cached[0]!.status = { placement: { clusterName: 'm' } };
+    assert.equal(placements.counts().get('m'), 1, 'the cached decision replaces the pending one');
+    placements.decide('b', {}, [member('m', 5)]);
+    placements.forget('b');
+    assert.equal(placements.counts().get('m'), 1);
+  });
+
+  it('takes no tenant on a member that has not been probed Ready, and says so', () => {
+    const placements = new Placements(() => []);
+    const unprobed = { ...member('new', 5), status: {} };
+    const d = placements.decide('a', {}, [unprobed, member('down', 5, false)]);
+    assert.deepEqual(d, {
+      placed: false,
+      message: 'down: not Ready (Unreachable); new: not Ready (NotProbedYet)',
+    });
+  });
+});

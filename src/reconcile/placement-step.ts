@@ -1,0 +1,174 @@
+/**
+ * The placement step (SPEC §10.2): with MemberClusters present, a Tenant is placed before anything
+ * is made for it, and the decision (`status.placement`, condition `Scheduled`) is written first, so
+ * a crash can never place it twice. The decision is sticky: a later change of `spec.placement` is
+ * reported (`PlacementChangeNotApplied`, a Warning) and not applied. With no MemberCluster at all,
+ * the step does nothing and the tenant lives on the operator's own cluster, as it always has.
+ */
+import type { Condition, TenantStatus } from '../api/status.ts';
+import type { MemberClusterObject } from '../members/member-controller.ts';
+import type { Placements } from '../placement/placements.ts';
+import type { PlacementRequest } from '../placement/placement.ts';
+import { matchesSelector } from '../placement/selector.ts';
+import type { TenantObject } from './ports.ts';
+import { nextCondition } from './status.ts';
+
+export interface PlacementPort {
+  /** The MemberClusters as cached, or undefined while that cache is still loading. */
+  members(): readonly MemberClusterObject[] | undefined;
+  placements: Placements;
+}
+
+export type PlacementOutcome =
+  /** No MemberCluster: the operator's own cluster, no placement recorded. */
+  | { kind: 'home'; status?: undefined }
+  /** Placed (now or before) on this member. */
+  | { kind: 'placed'; clusterName: string; member: MemberClusterObject | undefined; status?: TenantStatus }
+  /** Not placed: `status` says why (written by the caller); try again after `requeueAfterMs`. */
+  | { kind: 'unplaced'; status?: TenantStatus; requeueAfterMs: number };
+
+export const PLACEMENT_RETRY_MS = 30_000;
+const MEMBERS_LOADING_RETRY_MS = 500;
+
+const iso = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+function withConditions(
+  previous: TenantStatus | undefined,
+  generation: number | undefined,
+  at: Date,
+  set: Array<Pick<Condition, 'type' | 'status' | 'reason' | 'message'>>,
+): Condition[] {
+  const types = new Set(set.map((c) => c.type));
+  const others = (previous?.conditions ?? []).filter((c) => !types.has(c.type));
+  const written = set.map((c) =>
+    nextCondition(
+      previous?.conditions?.find((p) => p.type === c.type),
+      c.type as Condition['type'],
+      { status: c.status, reason: c.reason, message: c.message },
+      at,
+      generation,
+    ),
+  );
+  return [...written, ...others];
+}
+
+/** Why a decision already made no longer matches `spec.placement`, if it does not. */
+function placementDrift(
+  request: PlacementRequest,
+  clusterName: string,
+  member: MemberClusterObject | undefined,
+): string | undefined {
+  if (request.clusterName !== undefined && request.clusterName !== clusterName)
+    return `spec.placement.clusterName asks for ${request.clusterName}`;
+  if (
+    request.clusterSelector &&
+    member &&
+    !matchesSelector(member.metadata.labels ?? {}, request.clusterSelector)
+  )
+    return `spec.placement.clusterSelector no longer matches ${clusterName}`;
+  return undefined;
+}
+
+export interface PlacementInput {
+  t: TenantObject;
+  request: PlacementRequest;
+  port: PlacementPort;
+  /** The tenant namespace exists on the operator's own cluster and is this Tenant's (made before any MemberCluster). */
+  provisionedAtHome: boolean;
+  now: Date;
+}
+
+export function placementStep(input: PlacementInput): PlacementOutcome {
+  const { t, request, port, now } = input;
+  const generation = t.metadata.generation;
+  const decided = t.status?.placement;
+  const members = port.members();
+  if (decided) {
+    const member = members?.find((m) => m.metadata.name === decided.clusterName);
+    const drift = placementDrift(request, decided.clusterName, member);
+    const scheduled = drift
+      ? {
+          type: 'Scheduled',
+          status: 'True' as const,
+          reason: 'PlacementChangeNotApplied',
+          message: `${drift}; the tenant stays on ${decided.clusterName}: a tenant is never moved with its data`,
+        }
+      : {
+          type: 'Scheduled',
+          status: 'True' as const,
+          reason: 'Placed',
+          message: `placed on ${decided.clusterName}: ${decided.reason}`,
+        };
+    const before = t.status?.conditions?.find((c) => c.type === 'Scheduled');
+    const same =
+      before &&
+      before.status === scheduled.status &&
+      before.reason === scheduled.reason &&
+      before.message === scheduled.message;
+    return {
+      kind: 'placed',
+      clusterName: decided.clusterName,
+      member,
+      ...(same
+        ? {}
+        : { status: { ...t.status, conditions: withConditions(t.status, generation, now, [scheduled]) } }),
+    };
+  }
+  if (members === undefined) return { kind: 'unplaced', requeueAfterMs: MEMBERS_LOADING_RETRY_MS };
+  if (members.length === 0 || input.provisionedAtHome) return { kind: 'home' };
+
+  const decision = port.placements.decide(t.metadata.name, request, members);
+  if (decision.placed) {
+    const status: TenantStatus = {
+      ...t.status,
+      placement: { clusterName: decision.clusterName, reason: decision.reason, time: iso(now) },
+      conditions: withConditions(t.status, generation, now, [
+        {
+          type: 'Scheduled',
+          status: 'True',
+          reason: 'Placed',
+          message: `placed on ${decision.clusterName}: ${decision.reason}`,
+        },
+      ]),
+    };
+    const member = members.find((m) => m.metadata.name === decision.clusterName);
+    return { kind: 'placed', clusterName: decision.clusterName, member, status };
+  }
+  const message = `no member cluster can take the tenant: ${decision.message}`;
+  return {
+    kind: 'unplaced',
+    requeueAfterMs: PLACEMENT_RETRY_MS,
+    status: {
+      ...t.status,
+      phase: 'Pending',
+      ...(generation !== undefined ? { observedGeneration: generation } : {}),
+      conditions: withConditions(t.status, generation, now, [
+        { type: 'Ready', status: 'False', reason: 'NoClusterAvailable', message },
+        { type: 'Scheduled', status: 'False', reason: 'NoClusterAvailable', message },
+      ]),
+    },
+  };
+}
+
+/**
+ * Status of a tenant placed on a member the operator cannot provision yet (a member reached
+ * through a kubeconfig Secret): nothing is made anywhere, and the tenant says so.
+ */
+export function unservedStatus(
+  t: TenantObject,
+  clusterName: string,
+  memberExists: boolean,
+  now: Date,
+): TenantStatus {
+  const message = memberExists
+    ? `placed on ${clusterName}, a member reached through its kubeconfig Secret: this version of the operator provisions tenants only on the management cluster itself (a MemberCluster without spec.kubeconfigSecretRef); nothing has been made`
+    : `placed on ${clusterName}, which is no MemberCluster any more: recreate the MemberCluster ${clusterName}, or delete the tenant`;
+  return {
+    ...t.status,
+    phase: 'Pending',
+    ...(t.metadata.generation !== undefined ? { observedGeneration: t.metadata.generation } : {}),
+    conditions: withConditions(t.status, t.metadata.generation, now, [
+      { type: 'Ready', status: 'False', reason: 'MemberClusterNotServed', message },
+    ]),
+  };
+}
