@@ -1,10 +1,10 @@
 /**
  * The one HTTP edge to the API server: plain JSON requests, watches and Lease calls, all over one
- * undici connection pool set up with the connection's TLS material, and authenticated per request
- * (tokens rotate). A thin layer of our own (rather than generated clients) keeps every request
+ * keep-alive connection pool set up with the connection's TLS material, and authenticated per
+ * request (tokens rotate). A thin layer of our own (rather than generated clients) keeps every request
  * explicit, so "no write when nothing changed" is visible in the code.
  */
-import { Agent, type Response, fetch } from 'undici';
+import { type HttpAnswer, createHttpClient } from '../http/client.ts';
 import type { KubeConnection } from './connection.ts';
 import { KubeApiError, KubeConnectionError, type KubeStatusBody } from './errors.ts';
 
@@ -37,12 +37,12 @@ export interface KubeRest {
   /** A JSON request; a non-2xx answer throws `KubeApiError`. */
   request<T>(method: HttpMethod, path: string, options?: RequestOptions): Promise<T>;
   /** A raw streaming GET (watches); a non-2xx answer throws `KubeApiError`. */
-  stream(path: string, options: RequestOptions): Promise<Response>;
+  stream(path: string, options: RequestOptions): Promise<HttpAnswer>;
   /**
    * A GET whose answer is returned whatever its status, without a deadline of its own (the
    * caller's signal ends it). Only a failure to reach the server throws (`KubeConnectionError`).
    */
-  send(path: string, options: RequestOptions): Promise<Response>;
+  send(path: string, options: RequestOptions): Promise<HttpAnswer>;
   /** Closes the pooled connections; requests still in flight fail (call it last, on shutdown). */
   close(): Promise<void>;
 }
@@ -61,18 +61,18 @@ function buildUrl(server: string, path: string, query: RequestOptions['query']):
   return url.toString();
 }
 
+const ok = (answer: HttpAnswer): boolean => answer.status >= 200 && answer.status < 300;
+
 export function createKubeRest(connection: KubeConnection, options: RestOptions = {}): KubeRest {
   const { server, tls, credentials } = connection;
   const timeoutMs = options.timeoutMs ?? 30_000;
   const userAgent = options.userAgent ?? 'tenant-operator';
-  const dispatcher = new Agent({
-    connect: {
-      ...(tls.ca !== undefined ? { ca: tls.ca } : {}),
-      ...(tls.cert !== undefined ? { cert: tls.cert } : {}),
-      ...(tls.key !== undefined ? { key: tls.key } : {}),
-      ...(tls.serverName !== undefined ? { servername: tls.serverName } : {}),
-      rejectUnauthorized: !tls.insecureSkipTlsVerify,
-    },
+  const http = createHttpClient(server, {
+    ca: tls.ca,
+    cert: tls.cert,
+    key: tls.key,
+    servername: tls.serverName,
+    rejectUnauthorized: !tls.insecureSkipTlsVerify,
   });
 
   async function send(method: HttpMethod, path: string, opts: RequestOptions, deadline: boolean) {
@@ -89,15 +89,15 @@ export function createKubeRest(connection: KubeConnection, options: RestOptions 
     const signals = [opts.signal, deadline ? AbortSignal.timeout(timeoutMs) : undefined].filter(
       (s): s is AbortSignal => s !== undefined,
     );
-    let response: Response;
+    let response: HttpAnswer;
     try {
       const authorization = await credentials.authorization();
       if (authorization) headers.authorization = authorization;
-      response = await fetch(url, {
+      response = await http.send({
         method,
+        url,
         headers,
         body,
-        dispatcher,
         signal: signals.length > 0 ? AbortSignal.any(signals) : undefined,
       });
     } catch (error) {
@@ -109,7 +109,7 @@ export function createKubeRest(connection: KubeConnection, options: RestOptions 
     return response;
   }
 
-  async function failure(method: string, path: string, response: Response): Promise<KubeApiError> {
+  async function failure(method: string, path: string, response: HttpAnswer): Promise<KubeApiError> {
     const text = await response.text().catch(() => '');
     let body: KubeStatusBody | undefined;
     try {
@@ -124,16 +124,16 @@ export function createKubeRest(connection: KubeConnection, options: RestOptions 
     server,
     async request<T>(method: HttpMethod, path: string, opts: RequestOptions = {}) {
       const response = await send(method, path, opts, true);
-      if (!response.ok) throw await failure(method, path, response);
+      if (!ok(response)) throw await failure(method, path, response);
       const text = await response.text();
       return (text ? JSON.parse(text) : undefined) as T;
     },
     async stream(path: string, opts: RequestOptions) {
       const response = await send('GET', path, opts, false);
-      if (!response.ok) throw await failure('GET', path, response);
+      if (!ok(response)) throw await failure('GET', path, response);
       return response;
     },
     send: (path, opts) => send('GET', path, opts, false),
-    close: () => dispatcher.destroy(),
+    close: async () => http.close(),
   };
 }

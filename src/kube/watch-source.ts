@@ -4,11 +4,12 @@
  * A stream lives until the server's `timeoutSeconds` (randomised 5–10 min, as
  * client-go does), the informer's watchdog, or the caller's abort; there is no
  * client-side idle timeout, which a quiet collection with minute-spaced
- * bookmarks would trip. Aborting a response that is still streaming makes
- * undici destroy its socket (HTTP/1.1 cannot cancel a request otherwise), so
- * the connection is closed at once.
+ * bookmarks would trip. Aborting a response that is still streaming destroys
+ * its socket (HTTP/1.1 cannot cancel a request otherwise), so the connection
+ * is closed at once.
  */
-import type { Response } from 'undici';
+import type { Readable } from 'node:stream';
+import type { HttpAnswer } from '../http/client.ts';
 import { ResourceVersionExpiredError, isResourceVersionExpired } from '../runtime/informer-source.ts';
 import type { InformerObject, ListResult, WatchEventType, WatchSource } from '../runtime/informer-source.ts';
 import { KubeApiError, type KubeStatusBody } from './errors.ts';
@@ -126,8 +127,7 @@ export class KubeWatchSource<T extends InformerObject> implements WatchSource<T>
       if (response.status !== 200) {
         throw statusError(response.status, await safeText(response), 'WATCH', this.#path, resourceVersion);
       }
-      if (!response.body) throw new WatchStreamError(this.#path, 'the response has no body');
-      await this.#readEvents(response.body as ReadableStream<Uint8Array>, resourceVersion, onEvent, signal);
+      await this.#readEvents(response.body, resourceVersion, onEvent, signal);
     } catch (err) {
       if (signal.aborted) return;
       throw err;
@@ -178,7 +178,7 @@ export class KubeWatchSource<T extends InformerObject> implements WatchSource<T>
     }
   }
 
-  #send(query: Record<string, string | undefined>, signal: AbortSignal, accept: string): Promise<Response> {
+  #send(query: Record<string, string | undefined>, signal: AbortSignal, accept: string): Promise<HttpAnswer> {
     return this.#rest.send(this.#path, {
       query: { labelSelector: this.#labelSelector, fieldSelector: this.#fieldSelector, ...query },
       signal,
@@ -188,12 +188,12 @@ export class KubeWatchSource<T extends InformerObject> implements WatchSource<T>
   }
 
   async #readEvents(
-    stream: ReadableStream<Uint8Array>,
+    body: Readable,
     resourceVersion: string,
     onEvent: (type: WatchEventType, obj: T) => Promise<void>,
     signal: AbortSignal,
   ): Promise<void> {
-    const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
+    body.setEncoding('utf8');
     let buffer = '';
     const handleLine = async (line: string): Promise<void> => {
       let event: { type?: unknown; object?: unknown };
@@ -217,24 +217,19 @@ export class KubeWatchSource<T extends InformerObject> implements WatchSource<T>
       }
       await onEvent(type as WatchEventType, object as T);
     };
-    try {
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        buffer += value;
-        let newline: number;
-        while ((newline = buffer.indexOf('\n')) >= 0) {
-          const line = buffer.slice(0, newline).trim();
-          buffer = buffer.slice(newline + 1);
-          if (line) await handleLine(line);
-          if (signal.aborted) return;
-        }
+    // Leaving the loop early (abort, a handler's error) destroys the body and with it the socket.
+    for await (const chunk of body) {
+      buffer += chunk as string;
+      let newline: number;
+      while ((newline = buffer.indexOf('\n')) >= 0) {
+        const line = buffer.slice(0, newline).trim();
+        buffer = buffer.slice(newline + 1);
+        if (line) await handleLine(line);
+        if (signal.aborted) return;
       }
-      const rest = buffer.trim();
-      if (rest) await handleLine(rest);
-    } finally {
-      reader.cancel().catch(() => {});
     }
+    const rest = buffer.trim();
+    if (rest) await handleLine(rest);
   }
 }
 
@@ -260,7 +255,7 @@ function statusError(
   return new KubeApiError({ status: statusCode, body: status, method, path });
 }
 
-async function safeText(response: Response): Promise<string> {
+async function safeText(response: HttpAnswer): Promise<string> {
   try {
     return await response.text();
   } catch {
