@@ -1,9 +1,11 @@
-// Unit tests of the client with an injected fetch (and one raw loopback server).
+// Unit tests of the client with an injected `send` (and one raw loopback server).
 // The contract tests against the Auth peer live in test/auth-peer/client-contract.test.ts.
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
+import type { HttpAnswer, HttpSend } from '../http/client.ts';
+import { fixedAnswer } from '../http/fixed-answer.test-util.ts';
 import { createAuthClient } from './client.ts';
 import { AuthServiceRejectedError, AuthServiceUnavailableError, AuthUrlError } from './errors.ts';
 import type { AuthRequestEvent } from './transport.ts';
@@ -13,41 +15,38 @@ interface Seen {
   method: string;
   headers: Record<string, string>;
   body: unknown;
-  redirect: RequestInit['redirect'];
   hasSignal: boolean;
 }
 
-/** A fetch that records requests and answers from `answer`. */
-function fakeFetch(answer: (seen: Seen) => Response | Promise<Response>) {
+/** A `send` that records requests and answers from `answer`. */
+function fakeSend(answer: (seen: Seen) => HttpAnswer | Promise<HttpAnswer>) {
   const seen: Seen[] = [];
-  const fetch: typeof globalThis.fetch = async (input, init) => {
+  const send: HttpSend = async (request) => {
     const s: Seen = {
-      url: String(input),
-      method: init?.method ?? 'GET',
-      headers: Object.fromEntries(new Headers(init?.headers).entries()),
-      body: typeof init?.body === 'string' ? JSON.parse(init.body) : undefined,
-      redirect: init?.redirect,
-      hasSignal: init?.signal instanceof AbortSignal,
+      url: request.url,
+      method: request.method,
+      headers: request.headers,
+      body: request.body === undefined ? undefined : JSON.parse(request.body),
+      hasSignal: request.signal instanceof AbortSignal,
     };
     seen.push(s);
     return answer(s);
   };
-  return { fetch, seen };
+  return { send, seen };
 }
 
 const json = (status: number, body: unknown) =>
-  new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+  fixedAnswer(status, JSON.stringify(body), { 'content-type': 'application/json' });
 
-function networkError(code: string): TypeError {
-  return new TypeError('fetch failed', {
-    cause: Object.assign(new Error(`getaddrinfo ${code} auth`), { code }),
-  });
+/** What node:net and node:dns reject with. */
+function networkError(code: string): Error {
+  return Object.assign(new Error(`getaddrinfo ${code} auth`), { code });
 }
 
 describe('createAuthClient', () => {
   it('normalises the base URL and keeps a path prefix', async () => {
-    const { fetch, seen } = fakeFetch(() => json(200, { tenants: [] }));
-    const auth = createAuthClient({ baseUrl: 'https://gw.example/auth//', fetch });
+    const { send, seen } = fakeSend(() => json(200, { tenants: [] }));
+    const auth = createAuthClient({ baseUrl: 'https://gw.example/auth//', send });
     assert.equal(auth.baseUrl, 'https://gw.example/auth');
     await auth.listTenants();
     assert.equal(seen[0]?.url, 'https://gw.example/auth/api/tenants');
@@ -59,31 +58,28 @@ describe('createAuthClient', () => {
     assert.throws(() => createAuthClient({ baseUrl: 'http://a', timeoutMs: Number.NaN }), RangeError);
   });
 
-  it('sends JSON headers, no redirects, a timeout signal, and no Authorization without a token source', async () => {
-    const { fetch, seen } = fakeFetch((s) =>
-      s.method === 'GET' ? json(200, { tenants: [] }) : json(201, {}),
-    );
-    await createAuthClient({ baseUrl: 'http://a', fetch }).register('t1');
+  it('sends JSON headers, a timeout signal, and no Authorization without a token source', async () => {
+    const { send, seen } = fakeSend((s) => (s.method === 'GET' ? json(200, { tenants: [] }) : json(201, {})));
+    await createAuthClient({ baseUrl: 'http://a', send }).register('t1');
     const [list, post] = seen;
     assert.equal(list?.headers.accept, 'application/json');
     assert.equal(list?.headers.authorization, undefined);
     assert.equal(list?.headers['user-agent'], 'neurallog-tenant-operator');
-    assert.equal(list?.redirect, 'manual');
     assert.equal(list?.hasSignal, true);
     assert.equal(post?.headers['content-type'], 'application/json');
     assert.deepEqual(post?.body, { tenantId: 't1', adminUserId: 'system' });
   });
 
   it('accepts 204 on deregister', async () => {
-    const { fetch } = fakeFetch(() => new Response(null, { status: 204 }));
-    assert.deepEqual(await createAuthClient({ baseUrl: 'http://a', fetch }).deregister('t'), {
+    const { send } = fakeSend(() => fixedAnswer(204));
+    assert.deepEqual(await createAuthClient({ baseUrl: 'http://a', send }).deregister('t'), {
       status: 'deregistered',
     });
   });
 
   it('refuses an empty tenant id before calling anything', async () => {
-    const { fetch, seen } = fakeFetch(() => json(200, { tenants: [] }));
-    const auth = createAuthClient({ baseUrl: 'http://a', fetch });
+    const { send, seen } = fakeSend(() => json(200, { tenants: [] }));
+    const auth = createAuthClient({ baseUrl: 'http://a', send });
     await assert.rejects(auth.register(''), TypeError);
     await assert.rejects(auth.deregister(''), TypeError);
     assert.equal(seen.length, 0);
@@ -97,8 +93,8 @@ describe('createAuthClient', () => {
     it(`maps ${code} to AuthServiceUnavailableError`, async () => {
       const events: AuthRequestEvent[] = [];
       const cause = networkError(code);
-      const { fetch } = fakeFetch(() => Promise.reject(cause));
-      const auth = createAuthClient({ baseUrl: 'http://a', fetch, onRequest: (e) => events.push(e) });
+      const { send } = fakeSend(() => Promise.reject(cause));
+      const auth = createAuthClient({ baseUrl: 'http://a', send, onRequest: (e) => events.push(e) });
       await assert.rejects(auth.listTenants(), (error: unknown) => {
         assert.ok(error instanceof AuthServiceUnavailableError);
         assert.match(error.message, text);
@@ -115,9 +111,9 @@ describe('createAuthClient', () => {
 
   for (const status of [408, 429, 502, 503]) {
     it(`treats ${status} as retryable (Unavailable)`, async () => {
-      const { fetch } = fakeFetch(() => new Response('busy', { status }));
+      const { send } = fakeSend(() => fixedAnswer(status, 'busy'));
       await assert.rejects(
-        createAuthClient({ baseUrl: 'http://a', fetch }).deregister('t'),
+        createAuthClient({ baseUrl: 'http://a', send }).deregister('t'),
         (error: unknown) => {
           assert.ok(error instanceof AuthServiceUnavailableError);
           assert.equal(error.status, status);
@@ -136,12 +132,12 @@ describe('createAuthClient', () => {
     [201, 'list', /unexpected status 201.*expected 200 OK/],
   ] as const) {
     it(`rejects ${status} on ${operation} with a helpful message`, async () => {
-      const { fetch } = fakeFetch((s) =>
+      const { send } = fakeSend((s) =>
         operation === 'register' && s.method === 'GET'
           ? json(200, { tenants: [] })
           : json(status, { error: 'bad' }),
       );
-      const auth = createAuthClient({ baseUrl: 'http://a', fetch });
+      const auth = createAuthClient({ baseUrl: 'http://a', send });
       const call =
         operation === 'list'
           ? auth.listTenants()
@@ -159,8 +155,8 @@ describe('createAuthClient', () => {
   }
 
   it('shortens a long error body to one line', async () => {
-    const { fetch } = fakeFetch(() => new Response(`<html>\n${'x'.repeat(5000)}\n</html>`, { status: 500 }));
-    await assert.rejects(createAuthClient({ baseUrl: 'http://a', fetch }).listTenants(), (error: unknown) => {
+    const { send } = fakeSend(() => fixedAnswer(500, `<html>\n${'x'.repeat(5000)}\n</html>`));
+    await assert.rejects(createAuthClient({ baseUrl: 'http://a', send }).listTenants(), (error: unknown) => {
       assert.ok(error instanceof AuthServiceUnavailableError);
       assert.ok(error.message.length < 600, `message is ${error.message.length} characters`);
       assert.match(error.message, /answered 500: <html> x+…/);
@@ -170,20 +166,20 @@ describe('createAuthClient', () => {
   });
 
   it('rejects a list with non-string ids', async () => {
-    const { fetch } = fakeFetch(() => json(200, { tenants: ['a', 7] }));
-    await assert.rejects(createAuthClient({ baseUrl: 'http://a', fetch }).register('a'), /wrong shape/);
+    const { send } = fakeSend(() => json(200, { tenants: ['a', 7] }));
+    await assert.rejects(createAuthClient({ baseUrl: 'http://a', send }).register('a'), /wrong shape/);
   });
 
   it('ignores extra fields in the list answer', async () => {
-    const { fetch } = fakeFetch(() => json(200, { tenants: ['a'], total: 1 }));
-    assert.deepEqual(await createAuthClient({ baseUrl: 'http://a', fetch }).listTenants(), ['a']);
+    const { send } = fakeSend(() => json(200, { tenants: ['a'], total: 1 }));
+    assert.deepEqual(await createAuthClient({ baseUrl: 'http://a', send }).listTenants(), ['a']);
   });
 
   it('a throwing onRequest does not change the outcome', async () => {
-    const { fetch } = fakeFetch(() => json(200, { tenants: ['a'] }));
+    const { send } = fakeSend(() => json(200, { tenants: ['a'] }));
     const auth = createAuthClient({
       baseUrl: 'http://a',
-      fetch,
+      send,
       onRequest: () => {
         throw new Error('metrics broke');
       },

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { type HttpSend, createHttpClient } from '../http/client.ts';
 import { AuthServiceRejectedError, type AuthOperation } from './errors.ts';
 import type { TokenSource } from './token-source.ts';
 import {
@@ -19,8 +20,8 @@ export interface AuthClientOptions {
   timeoutMs?: number;
   /** Called once per HTTP request (for metrics); exceptions it throws are ignored. */
   onRequest?: ((event: AuthRequestEvent) => void) | undefined;
-  /** Injected fetch; default the global (undici) fetch. */
-  fetch?: typeof globalThis.fetch;
+  /** Sends the HTTP requests (a seam for tests); default a keep-alive connection pool to `baseUrl`. */
+  send?: HttpSend;
 }
 
 export interface RegisterResult {
@@ -68,7 +69,7 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
     timeoutMs,
     tokenSource: options.tokenSource,
     onRequest: options.onRequest,
-    fetch: options.fetch ?? globalThis.fetch,
+    send: options.send ?? createHttpClient(baseUrl).send,
   });
   const collectionUrl = `${baseUrl}/api/tenants`;
 
@@ -128,7 +129,7 @@ function parseTenantList(exchange: AuthExchange): string[] {
   try {
     data = JSON.parse(exchange.body);
   } catch (error) {
-    const type = exchange.headers.get('content-type') ?? 'no content-type';
+    const type = exchange.headers['content-type'] ?? 'no content-type';
     const what = `Auth service answered the tenant list with a body that is not JSON (${where}, 200, ${type}`;
     throw new AuthServiceRejectedError(`${what}${excerptSuffix(exchange.body)}). ${check}`, {
       operation: request.operation,

@@ -1,3 +1,5 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { HttpAnswer, HttpSend } from '../http/client.ts';
 import {
   AuthServiceError,
   AuthServiceRejectedError,
@@ -36,7 +38,7 @@ export interface TransportOptions {
   timeoutMs: number;
   tokenSource?: TokenSource | undefined;
   onRequest?: ((event: AuthRequestEvent) => void) | undefined;
-  fetch: typeof globalThis.fetch;
+  send: HttpSend;
 }
 
 export interface AuthRequest {
@@ -50,7 +52,7 @@ export interface AuthRequest {
 export interface AuthExchange {
   request: AuthRequest;
   status: number;
-  headers: Headers;
+  headers: IncomingHttpHeaders;
   body: string;
 }
 
@@ -67,7 +69,7 @@ export interface Transport {
 const USER_AGENT = 'neurallog-tenant-operator';
 
 export function createTransport(options: TransportOptions): Transport {
-  const { timeoutMs, tokenSource, onRequest, fetch } = options;
+  const { timeoutMs, tokenSource, onRequest } = options;
 
   function report(event: AuthRequestEvent): void {
     if (onRequest === undefined) return;
@@ -127,16 +129,11 @@ export function createTransport(options: TransportOptions): Transport {
       body = JSON.stringify(request.json);
     }
 
+    // Covers reading the body too. Redirects are never followed (node:http does not).
     const signal = AbortSignal.timeout(timeoutMs);
-    let response: Response;
+    let response: HttpAnswer;
     try {
-      response = await fetch(request.url, {
-        method: request.method,
-        headers,
-        ...(body === undefined ? {} : { body }),
-        redirect: 'manual',
-        signal,
-      });
+      response = await options.send({ method: request.method, url: request.url, headers, body, signal });
     } catch (error) {
       throw transportFailure(request, error, signal, timeoutMs);
     }
@@ -175,10 +172,10 @@ function rejectCommonFailures(exchange: AuthExchange, hasToken: boolean): void {
     );
   }
   if (status >= 300 && status < 400) {
-    const location = exchange.headers.get('location');
+    const location = exchange.headers.location;
     throw new AuthServiceRejectedError(
       `Auth service answered ${operation} with a redirect (${where} → ${status}` +
-        `${location === null ? '' : ` to ${location}`}). Redirects are not followed, so the bearer token ` +
+        `${location === undefined ? '' : ` to ${location}`}). Redirects are not followed, so the bearer token ` +
         'is never sent elsewhere: set --auth-url to the final base URL (e.g. https instead of http, or the right path).',
       { operation, status },
     );
@@ -236,7 +233,7 @@ function transportFailure(
 }
 
 function describeNetworkError(error: unknown): string {
-  // undici wraps the system error: TypeError('fetch failed', { cause: Error{ code } }).
+  // A system error carries its code (ECONNREFUSED, …), possibly as the cause of a wrapper.
   const parts: string[] = [];
   let current: unknown = error;
   for (let depth = 0; depth < 4 && current !== undefined && current !== null; depth++) {
@@ -246,8 +243,7 @@ function describeNetworkError(error: unknown): string {
       parts.push(hint === undefined ? e.code : `${e.code}, ${hint}`);
       break;
     }
-    if (typeof e.message === 'string' && e.message !== '' && e.message !== 'fetch failed')
-      parts.push(e.message);
+    if (typeof e.message === 'string' && e.message !== '') parts.push(e.message);
     current = e.cause;
   }
   return parts.length === 0 ? String(error) : parts.join(': ');
@@ -261,8 +257,7 @@ const NETWORK_CODES: Readonly<Record<string, string>> = {
   EHOSTUNREACH: 'host unreachable',
   ENETUNREACH: 'network unreachable',
   ETIMEDOUT: 'connect timed out',
-  UND_ERR_SOCKET: 'socket closed by the peer',
-  UND_ERR_CONNECT_TIMEOUT: 'connect timed out',
+  EPIPE: 'connection closed by the peer',
 };
 
 function resultOf(error: AuthServiceError): AuthRequestResult {

@@ -14,6 +14,8 @@ import {
 } from '../../src/auth/errors.ts';
 import { createFileTokenSource } from '../../src/auth/token-source.ts';
 import type { AuthRequestEvent } from '../../src/auth/transport.ts';
+import { type HttpSend, createHttpClient } from '../../src/http/client.ts';
+import { fixedAnswer } from '../../src/http/fixed-answer.test-util.ts';
 import { startAuthPeer, type AuthPeer } from './peer.ts';
 
 describe('auth client against the auth peer', () => {
@@ -35,6 +37,12 @@ describe('auth client against the auth peer', () => {
   function client(overrides: Partial<AuthClientOptions> = {}) {
     events = [];
     return createAuthClient({ baseUrl: peer.url, onRequest: (e) => events.push(e), ...overrides });
+  }
+
+  /** Answers requests with `method` itself, and passes the others on to the peer. */
+  function answering(method: string, answer: HttpSend): HttpSend {
+    const http = createHttpClient(peer.url);
+    return (request) => (request.method === method ? answer(request) : http.send(request));
   }
 
   function summary(): string[] {
@@ -67,10 +75,7 @@ describe('auth client against the auth peer', () => {
     it('treats 409 as already registered', async () => {
       // The list says absent but the POST conflicts (registered concurrently): still done.
       const auth = client({
-        fetch: async (input, init) => {
-          if (init?.method === 'GET') return new Response(JSON.stringify({ tenants: [] }), { status: 200 });
-          return fetch(input, init);
-        },
+        send: answering('GET', async () => fixedAnswer(200, JSON.stringify({ tenants: [] }))),
       });
       peer.setTenants(['acme']);
       assert.deepEqual(await auth.register('acme'), { status: 'already-registered' });
@@ -183,12 +188,7 @@ describe('auth client against the auth peer', () => {
     });
 
     it('rejects an unexpected status (200 to a POST) instead of calling it success', async () => {
-      const auth = client({
-        fetch: async (input, init) => {
-          if (init?.method === 'POST') return new Response('{}', { status: 200 });
-          return fetch(input, init);
-        },
-      });
+      const auth = client({ send: answering('POST', async () => fixedAnswer(200, '{}')) });
       const error = await rejectsWith(auth.register('acme'), AuthServiceRejectedError);
       assert.equal(error.operation, 'register');
       assert.match(error.message, /unexpected status 200/);
