@@ -12,4 +12,35 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+  {
+    // Idle memory: fetch and its classes, and the ES module namespace of node:http (its lazy
+    // WebSocket getter), each load Node's bundled undici. HTTP goes through src/http/client.ts.
+    files: ['src/**/*.ts'],
+    ignores: ['src/**/*.test.ts', 'src/**/*.test-util.ts'],
+    rules: {
+      'no-restricted-globals': [
+        'error',
+        ...['fetch', 'Request', 'Response', 'Headers', 'FormData', 'WebSocket', 'EventSource'].map(
+          (name) => ({
+            name,
+            message:
+              'It loads undici (tens of MiB of idle RSS); use createHttpClient from src/http/client.ts.',
+          }),
+        ),
+      ],
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: ['node:http', 'http'].map((name) => ({
+            name,
+            allowTypeImports: true,
+            message: "Its module namespace loads undici; use process.getBuiltinModule('node:http').",
+          })),
+          patterns: [
+            { group: ['undici', 'undici/*'], message: 'Use createHttpClient from src/http/client.ts.' },
+          ],
+        },
+      ],
+    },
+  },
 );

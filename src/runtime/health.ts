@@ -4,10 +4,13 @@
  * controller-runtime: `:8080` (all interfaces), `127.0.0.1:8080`,
  * `[::1]:8080`, port 0 for any free port, and `0` alone to disable.
  */
-import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+
+// Not imported: the ES module namespace of node:http would load Node's bundled undici (see
+// src/http/client.ts).
+const { createServer } = process.getBuiltinModule('node:http');
 
 export interface BindAddress {
   /** undefined: every interface. */
