@@ -67,8 +67,15 @@ export class KubeConnectionError extends Error {
 
 export function describeCause(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
-  const inner = err.cause instanceof Error ? ` (${err.cause.message})` : '';
-  return `${err.message}${inner}`;
+  const inner = err.cause instanceof Error ? ` (${messageOf(err.cause)})` : '';
+  return `${messageOf(err)}${inner}`;
+}
+
+function messageOf(err: Error): string {
+  if (err.message) return err.message;
+  // Connecting to a name with IPv4 and IPv6 addresses fails as one AggregateError without a message.
+  if (err instanceof AggregateError) return err.errors.map((e) => describeCause(e)).join('; ');
+  return (err as { code?: unknown }).code?.toString() ?? err.name;
 }
 
 export const isNotFound = (e: unknown): boolean => e instanceof KubeApiError && e.status === 404;
