@@ -147,6 +147,11 @@ export function buildProgram(io: Output, setExitCode: (code: number) => void): C
     .option('--auth-deregister-timeout <duration>', 'how long deletion waits for Auth deregistration', '10m')
     .option('--member-probe-interval <duration>', 'how often each MemberCluster is probed', '30s')
     .option('--member-request-timeout <duration>', 'deadline of every request to a member cluster', '10s')
+    .option(
+      '--member-cleanup-timeout <duration>',
+      'how long deleting a tenant waits for its unreachable member before leaving its namespace a pending cleanup',
+      '10m',
+    )
     .action(async (opts: Record<string, unknown>) => {
       const flags = { ...opts, logLevel: (opts.zapLogLevel as string | undefined) ?? opts.logLevel };
       setExitCode(await runCommand(flags as unknown as Parameters<typeof runCommand>[0]));

@@ -21,6 +21,7 @@ export interface RunFlags {
   authDeregisterTimeout: string;
   memberProbeInterval: string;
   memberRequestTimeout: string;
+  memberCleanupTimeout: string;
 }
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error'] as const;
@@ -71,6 +72,7 @@ export async function runCommand(flags: RunFlags): Promise<number> {
     authDeregisterTimeoutMs: parseDuration('--auth-deregister-timeout', flags.authDeregisterTimeout),
     memberProbeIntervalMs: positiveDuration('--member-probe-interval', flags.memberProbeInterval),
     memberRequestTimeoutMs: positiveDuration('--member-request-timeout', flags.memberRequestTimeout),
+    memberCleanupTimeoutMs: parseDuration('--member-cleanup-timeout', flags.memberCleanupTimeout),
     logger,
   });
   running.manager = manager;

@@ -17,7 +17,14 @@ import { MEMBER_CLUSTER_TYPE, collectionPath } from '../kube/resources.ts';
 import { KubeWatchSource } from '../kube/watch-source.ts';
 import { Controller } from '../runtime/controller.ts';
 import { Informer } from '../runtime/informer.ts';
-import { WorkQueue } from '../runtime/queue.ts';
+import { type Priority, WorkQueue } from '../runtime/queue.ts';
+import { type ChildCaches, createChildCaches } from '../operator/caches.ts';
+import { createRecentWrites, withRecentWrites } from '../operator/recent-writes.ts';
+import { createKubeWriter } from '../kube/objects.ts';
+import { LABEL_TENANT } from '../render/meta.ts';
+import type { TenantCluster } from '../reconcile/ports.ts';
+import type { PendingCleanup } from '../reconcile/member-deletion.ts';
+import { ANNOTATION_TENANT_UID } from '../reconcile/ownership.ts';
 import {
   type MemberClient,
   type SecretRef,
@@ -46,10 +53,25 @@ export interface MemberControllerOptions {
   onMembersChanged?(): void;
   /** Tenants placed on a member, for its `status.tenants`. */
   tenantsOn?(member: string): number;
+  /** The Tenant whose tenant id is `id` (children on members carry the id, not an owner reference). */
+  tenantNameForId?(id: string): string | undefined;
+  /** A tenant needs a reconcile: one of its objects on a member changed. */
+  enqueueTenant?(name: string, priority: Priority): void;
   now?: () => Date;
 }
 
+/** A member's caches and writer, as the reconciler is handed them. */
+interface MemberTenantCluster {
+  caches: ChildCaches;
+  cluster: TenantCluster;
+}
+
+/** How a tenant on a member can be reached now. */
+export type MemberReach =
+  { kind: 'ready'; cluster: TenantCluster } | { kind: 'unreachable'; message: string } | { kind: 'unknown' };
+
 interface MemberState {
+  tenants?: MemberTenantCluster;
   secretKey?: string;
   secretInformer?: Informer<KubeObject>;
   client?: Extract<MemberClient, { ok: true }>;
@@ -157,10 +179,108 @@ export class MemberController {
     return this.#members.list();
   }
 
+  /**
+   * Where a tenant on member `name` (one reached through its kubeconfig Secret) can be written
+   * now: its caches and writer once the member is Ready and they have synced; otherwise why not,
+   * without a request to it, so a member that does not answer holds up no worker.
+   */
+  reach(name: string): MemberReach {
+    const state = this.#state.get(name);
+    if (!state || state.ready === undefined) return { kind: 'unknown' };
+    const mc = this.#members.get(name);
+    const readyCondition = mc?.status?.conditions?.find((c) => c.type === 'Ready');
+    if (!state.ready || !state.client || state.client.rest === this.#options.rest) {
+      return { kind: 'unreachable', message: readyCondition?.message ?? `${name} is not Ready` };
+    }
+    if (!state.tenants) state.tenants = this.#tenantCluster(name, state.client.rest);
+    if (!state.tenants.caches.hasSynced())
+      return { kind: 'unreachable', message: `the caches of ${name} are still loading` };
+    return { kind: 'ready', cluster: state.tenants.cluster };
+  }
+
+  /**
+   * Records a namespace to delete on `name` when it answers again (its `status.pendingCleanup`),
+   * once per Tenant uid.
+   */
+  async deferCleanup(name: string, entry: PendingCleanup): Promise<void> {
+    const current = this.#members.get(name)?.status?.pendingCleanup ?? [];
+    if (current.some((c) => c.uid === entry.uid)) return;
+    await this.#options.writer.patchMemberClusterStatus(name, { pendingCleanup: [...current, entry] });
+  }
+
+  /**
+   * Carries out the pending cleanups of a member that answers: each namespace is deleted only if
+   * it still carries the deleted Tenant's uid; one that is gone, or not that Tenant's, is dropped.
+   */
+  async #cleanUp(name: string, mc: MemberClusterObject, rest: KubeRest): Promise<void> {
+    const pending = mc.status?.pendingCleanup ?? [];
+    if (pending.length === 0) return;
+    const writer = createKubeWriter(rest);
+    const left: PendingCleanup[] = [];
+    for (const entry of pending) {
+      try {
+        const ns = await writer.get({ kind: 'Namespace', name: entry.namespace });
+        if (
+          ns &&
+          ns.metadata.annotations?.[ANNOTATION_TENANT_UID] === entry.uid &&
+          !ns.metadata.deletionTimestamp
+        ) {
+          await writer.delete(
+            { kind: 'Namespace', name: entry.namespace },
+            ns.metadata.uid ? { uid: ns.metadata.uid } : {},
+          );
+          this.#options.logger.info(
+            { member: name, namespace: entry.namespace, tenant: entry.tenant },
+            'deleted the namespace of a tenant deleted while its member was unreachable',
+          );
+        }
+      } catch (error) {
+        this.#options.logger.warn(
+          { member: name, namespace: entry.namespace, err: error },
+          'pending cleanup failed; will retry',
+        );
+        left.push(entry);
+      }
+    }
+    await this.#options.writer.patchMemberClusterStatus(name, {
+      pendingCleanup: left.length > 0 ? left : null,
+    });
+  }
+
+  #tenantCluster(name: string, rest: KubeRest): MemberTenantCluster {
+    const recent = createRecentWrites();
+    const caches = createChildCaches({
+      rest,
+      logger: this.#options.logger.child({ member: name }),
+      recent,
+      userAgent: this.#options.userAgent,
+      tenantNameFor: (obj) => {
+        const id = obj.metadata.labels?.[LABEL_TENANT];
+        return id ? this.#options.tenantNameForId?.(id) : undefined;
+      },
+      enqueue: (tenant, priority) => this.#options.enqueueTenant?.(tenant, priority),
+    });
+    caches.start();
+    const view = withRecentWrites(
+      {
+        tenant: () => undefined,
+        children: (id) => caches.children(id),
+        namespace: (n) => caches.namespace(n),
+      },
+      createKubeWriter(rest),
+      recent,
+    );
+    return {
+      caches,
+      cluster: { name, observed: view.observed, writer: view.writer, ownership: 'annotation' },
+    };
+  }
+
   async #forget(name: string): Promise<void> {
     const state = this.#state.get(name);
     if (!state) return;
     this.#state.delete(name);
+    await state.tenants?.caches.stop();
     await state.secretInformer?.stop();
     if (state.client && state.client.rest !== this.#options.rest) await state.client.rest.close();
     this.#options.onHealth?.(name, undefined);
@@ -216,6 +336,8 @@ export class MemberController {
       timeoutMs: this.#options.requestTimeoutMs,
       userAgent: this.#options.userAgent,
     });
+    await state.tenants?.caches.stop();
+    delete state.tenants;
     if (state.client && state.client.rest !== this.#options.rest) await state.client.rest.close();
     delete state.client;
     if (client.ok) state.client = client;
@@ -255,6 +377,7 @@ export class MemberController {
     }
     state.ready = health.ready;
     this.#options.onHealth?.(name, health);
+    if (health.ready && client.ok) await this.#cleanUp(name, mc, client.rest);
     const patch = memberStatusPatch({
       current: mc.status,
       health,

@@ -33,6 +33,8 @@ export interface OperatorCaches extends ObservedCluster {
   waitForSync(signal?: AbortSignal): Promise<void>;
   hasSynced(): boolean;
   tenants(): TenantObject[];
+  /** The name of the Tenant whose (effective) tenant id is `id`. */
+  tenantNameForId(id: string): string | undefined;
   /** Queue every cached tenant (periodic resync). */
   informers: ReadonlyArray<Informer<KubeObject>>;
 }
@@ -76,13 +78,116 @@ function controllerTenant(obj: KubeObject): string | undefined {
   return obj.metadata.ownerReferences?.find((o) => o.controller && o.kind === 'Tenant')?.name;
 }
 
+/** The child kinds' caches of one cluster, filtered by the managed-by label. */
+export interface ChildCaches extends Omit<ObservedCluster, 'tenant'> {
+  informers: ReadonlyArray<Informer<KubeObject>>;
+  start(): void;
+  stop(): Promise<void>;
+  waitForSync(signal?: AbortSignal): Promise<void>;
+  hasSynced(): boolean;
+}
+
+export interface ChildCacheOptions {
+  rest: KubeRest;
+  logger: Logger;
+  /** The Tenant (by name) an object of this cluster belongs to, if any. */
+  tenantNameFor(obj: KubeObject): string | undefined;
+  enqueue(tenantName: string, priority: Priority): void;
+  quotaChanged?(tenantId: string, quota: KubeObject | undefined): void;
+  recent?: RecentWrites;
+  userAgent?: string;
+  share?: <T>(obj: T) => T;
+}
+
+export function createChildCaches(options: ChildCacheOptions): ChildCaches {
+  const { rest, logger, recent } = options;
+  const byTenantId = new Map<string, Map<string, KubeObject>>();
+  const managedSelector = `${LABEL_MANAGED_BY}=${MANAGED_BY}`;
+
+  function index(obj: KubeObject, present: boolean): void {
+    const id = obj.metadata.labels?.[LABEL_TENANT];
+    if (!id) return;
+    const key = objectKey(obj);
+    let children = byTenantId.get(id);
+    if (present) {
+      if (!children) byTenantId.set(id, (children = new Map()));
+      children.set(key, obj);
+    } else if (children) {
+      children.delete(key);
+      if (children.size === 0) byTenantId.delete(id);
+    }
+  }
+
+  function childHandlers(type: ResourceType, synced: () => boolean): InformerHandlers<KubeObject> {
+    const changed = (obj: KubeObject, present: boolean) => {
+      const typed = withType(type, obj);
+      if (present) recent?.observed(typed);
+      else recent?.observedDeleted(typed);
+      index(typed, present);
+      if (type.kind === 'ResourceQuota') {
+        const id = typed.metadata.labels?.[LABEL_TENANT];
+        if (id) options.quotaChanged?.(id, present ? typed : undefined);
+      }
+      const tenant = options.tenantNameFor(typed);
+      if (tenant) options.enqueue(tenant, synced() ? 'high' : 'low');
+    };
+    return {
+      onAdd: (obj) => changed(obj, true),
+      onUpdate: (_old, obj) => changed(obj, true),
+      onDelete: (obj) => changed(obj, false),
+    };
+  }
+
+  const informers = CHILD_TYPES.map((type) => {
+    const informer: Informer<KubeObject> = new Informer<KubeObject>({
+      name: type.plural,
+      logger,
+      resyncPeriodMs: 0,
+      ...(options.share ? { transform: options.share } : {}),
+      source: new KubeWatchSource<KubeObject>({
+        rest,
+        path: collectionPath(type),
+        labelSelector: managedSelector,
+        // The reconciler needs to know only that a Secret exists and whose it is; its data (every
+        // tenant's Redis password) stays out of the operator's memory.
+        metadataOnly: type.kind === 'Secret',
+        ...(options.userAgent ? { userAgent: options.userAgent } : {}),
+      }),
+      handlers: childHandlers(type, () => informer.hasSynced()),
+    });
+    return informer;
+  });
+  const namespaceInformer = informers[CHILD_TYPES.findIndex((t) => t.kind === 'Namespace')]!;
+
+  return {
+    informers,
+    start() {
+      for (const informer of informers) informer.start();
+    },
+    async stop() {
+      await Promise.all(informers.map((i) => i.stop()));
+    },
+    async waitForSync(signal) {
+      await Promise.all(informers.map((i) => i.waitForSync(signal)));
+    },
+    hasSynced() {
+      return informers.every((i) => i.hasSynced());
+    },
+    children(id) {
+      return [...(byTenantId.get(id)?.values() ?? [])];
+    },
+    namespace(name) {
+      const ns = namespaceInformer.get(name);
+      return ns ? withType(CHILD_TYPES[0]!, ns) : undefined;
+    },
+  };
+}
+
 export function createOperatorCaches(options: CacheOptions): OperatorCaches {
   const { rest, logger, events, recent } = options;
-  const byTenantId = new Map<string, Map<string, KubeObject>>();
   // One pool for every cache: tenants' objects repeat each other's strings (see string-pool.ts).
   const strings = new StringPool();
   const share = <T>(obj: T): T => strings.share(obj);
-  const managedSelector = `${LABEL_MANAGED_BY}=${MANAGED_BY}`;
 
   const tenantInformer: Informer<TenantObject> = new Informer<TenantObject>({
     name: 'tenants',
@@ -115,72 +220,29 @@ export function createOperatorCaches(options: CacheOptions): OperatorCaches {
     },
   });
 
-  function tenantNameFor(obj: KubeObject): string | undefined {
-    const owner = controllerTenant(obj);
-    if (owner) return owner;
-    const id = obj.metadata.labels?.[LABEL_TENANT];
-    if (!id) return undefined;
+  function tenantNameForId(id: string): string | undefined {
     return tenantInformer
       .list()
       .find((t) => ((t.spec as { tenantId?: string } | undefined)?.tenantId ?? t.metadata.name) === id)
       ?.metadata.name;
   }
 
-  function index(obj: KubeObject, present: boolean): void {
-    const id = obj.metadata.labels?.[LABEL_TENANT];
-    if (!id) return;
-    const key = objectKey(obj);
-    let children = byTenantId.get(id);
-    if (present) {
-      if (!children) byTenantId.set(id, (children = new Map()));
-      children.set(key, obj);
-    } else if (children) {
-      children.delete(key);
-      if (children.size === 0) byTenantId.delete(id);
-    }
-  }
-
-  function childHandlers(type: ResourceType, synced: () => boolean): InformerHandlers<KubeObject> {
-    const changed = (obj: KubeObject, present: boolean) => {
-      const typed = withType(type, obj);
-      if (present) recent?.observed(typed);
-      else recent?.observedDeleted(typed);
-      index(typed, present);
-      if (type.kind === 'ResourceQuota') {
-        const id = typed.metadata.labels?.[LABEL_TENANT];
-        if (id) events.quotaChanged?.(id, present ? typed : undefined);
-      }
-      const tenant = tenantNameFor(typed);
-      if (tenant) events.enqueue(tenant, synced() ? 'high' : 'low');
-    };
-    return {
-      onAdd: (obj) => changed(obj, true),
-      onUpdate: (_old, obj) => changed(obj, true),
-      onDelete: (obj) => changed(obj, false),
-    };
-  }
-
-  const childInformers = CHILD_TYPES.map((type) => {
-    const informer: Informer<KubeObject> = new Informer<KubeObject>({
-      name: type.plural,
-      logger,
-      resyncPeriodMs: 0,
-      transform: share,
-      source: new KubeWatchSource<KubeObject>({
-        rest,
-        path: collectionPath(type),
-        labelSelector: managedSelector,
-        // The reconciler needs to know only that a Secret exists and whose it is; its data (every
-        // tenant's Redis password) stays out of the operator's memory.
-        metadataOnly: type.kind === 'Secret',
-        ...(options.userAgent ? { userAgent: options.userAgent } : {}),
-      }),
-      handlers: childHandlers(type, () => informer.hasSynced()),
-    });
-    return informer;
+  const children = createChildCaches({
+    rest,
+    logger,
+    share,
+    ...(recent ? { recent } : {}),
+    ...(options.userAgent ? { userAgent: options.userAgent } : {}),
+    tenantNameFor: (obj) => {
+      const owner = controllerTenant(obj);
+      if (owner) return owner;
+      const id = obj.metadata.labels?.[LABEL_TENANT];
+      return id ? tenantNameForId(id) : undefined;
+    },
+    enqueue: events.enqueue,
+    ...(events.quotaChanged ? { quotaChanged: events.quotaChanged } : {}),
   });
-  const namespaceInformer = childInformers[CHILD_TYPES.findIndex((t) => t.kind === 'Namespace')]!;
-  const all = [tenantInformer as unknown as Informer<KubeObject>, ...childInformers];
+  const all = [tenantInformer as unknown as Informer<KubeObject>, ...children.informers];
 
   return {
     informers: all,
@@ -202,12 +264,8 @@ export function createOperatorCaches(options: CacheOptions): OperatorCaches {
     tenant(name) {
       return tenantInformer.get(name);
     },
-    children(id) {
-      return [...(byTenantId.get(id)?.values() ?? [])];
-    },
-    namespace(name) {
-      const ns = namespaceInformer.get(name);
-      return ns ? withType(CHILD_TYPES[0]!, ns) : undefined;
-    },
+    tenantNameForId,
+    children: (id) => children.children(id),
+    namespace: (name) => children.namespace(name),
   };
 }

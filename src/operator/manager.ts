@@ -43,6 +43,8 @@ export interface ManagerOptions {
   memberProbeIntervalMs: number;
   /** Deadline of every request to a member cluster. */
   memberRequestTimeoutMs: number;
+  /** How long deleting a tenant waits for its member to answer before leaving it a pending cleanup. */
+  memberCleanupTimeoutMs: number;
   logger: Logger;
 }
 
@@ -144,6 +146,8 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
         if (scheduled?.status === 'False') queue.add(t.metadata.name, 'normal');
       }
     },
+    tenantNameForId: (id) => caches.tenantNameForId(id),
+    enqueueTenant: (name, priority) => queue.add(name, priority),
     onHealth: (cluster, health) => {
       if (health) {
         metrics.memberClusterReady.set({ cluster }, health.ready ? 1 : 0);
@@ -169,8 +173,14 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
     placement: {
       members: () => members.membersIfKnown(),
       placements,
-      // A member without a kubeconfig Secret is the management cluster itself.
-      clusterFor: (member) => (member && !member.spec?.kubeconfigSecretRef ? homeCluster : undefined),
+      clusterFor: (clusterName, member) => {
+        if (!member) return { kind: 'missing' };
+        // A member without a kubeconfig Secret is the management cluster itself.
+        if (!member.spec?.kubeconfigSecretRef) return { kind: 'ready', cluster: homeCluster };
+        return members.reach(clusterName);
+      },
+      memberCleanupTimeoutMs: options.memberCleanupTimeoutMs,
+      deferCleanup: (clusterName, entry) => members.deferCleanup(clusterName, entry),
     },
     events,
     auth,

@@ -20,7 +20,7 @@ const DEREGISTER_RETRY_MS = 15_000;
 const DEREGISTRATION_GAVE_UP = 'DeregistrationTimedOut';
 
 /** Where deregistration stands while a Tenant is deleted. */
-type Deregistration =
+export type Deregistration =
   | { state: 'pending' }
   | { state: 'deregistered' }
   | { state: 'gaveUp' }
@@ -37,7 +37,7 @@ function gaveUpDeregistering(status: TenantStatus | undefined): boolean {
 }
 
 /** Status of a Tenant being deleted: Terminating, not Ready (saying on what it waits), and the Auth outcome. */
-function terminatingStatus(
+export function terminatingStatus(
   status: TenantStatus | undefined,
   deregistration: Deregistration,
   waitingOn: string | undefined,

@@ -49,3 +49,16 @@ export function isOwnedChild(obj: KubeObject, tenant: TenantIdentity, mode: Owne
     pointsAt(obj, tenant.uid, mode)
   );
 }
+
+/**
+ * A rendered object as it is written to a cluster of `mode`: unchanged where owner references
+ * reach the Tenant; on a member, the owner reference replaced by the tenant-uid annotation.
+ */
+export function forOwnership<T extends KubeObject>(obj: T, mode: OwnershipMode, uid: string | undefined): T {
+  if (mode === 'ownerReference' || uid === undefined) return obj;
+  const { ownerReferences: _dropped, ...metadata } = obj.metadata;
+  return {
+    ...obj,
+    metadata: { ...metadata, annotations: { ...metadata.annotations, [ANNOTATION_TENANT_UID]: uid } },
+  };
+}

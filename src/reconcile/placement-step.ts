@@ -150,25 +150,41 @@ export function placementStep(input: PlacementInput): PlacementOutcome {
   };
 }
 
-/**
- * Status of a tenant placed on a member the operator cannot provision yet (a member reached
- * through a kubeconfig Secret): nothing is made anywhere, and the tenant says so.
- */
-export function unservedStatus(
-  t: TenantObject,
-  clusterName: string,
-  memberExists: boolean,
-  now: Date,
-): TenantStatus {
-  const message = memberExists
-    ? `placed on ${clusterName}, a member reached through its kubeconfig Secret: this version of the operator provisions tenants only on the management cluster itself (a MemberCluster without spec.kubeconfigSecretRef); nothing has been made`
-    : `placed on ${clusterName}, which is no MemberCluster any more: recreate the MemberCluster ${clusterName}, or delete the tenant`;
+/** Status of a tenant placed on a member that is no MemberCluster any more: nothing can be done there. */
+export function missingMemberStatus(t: TenantObject, clusterName: string, now: Date): TenantStatus {
+  const message = `placed on ${clusterName}, which is no MemberCluster any more: recreate the MemberCluster ${clusterName} (with its kubeconfig Secret), or delete the tenant`;
   return {
     ...t.status,
     phase: 'Pending',
     ...(t.metadata.generation !== undefined ? { observedGeneration: t.metadata.generation } : {}),
     conditions: withConditions(t.status, t.metadata.generation, now, [
-      { type: 'Ready', status: 'False', reason: 'MemberClusterNotServed', message },
+      { type: 'Ready', status: 'False', reason: 'MemberClusterMissing', message },
+    ]),
+  };
+}
+
+/**
+ * Status of a tenant whose member does not answer (SPEC §10.4): its last known state stays,
+ * `Ready=Unknown` says why, a Running tenant shows as Degraded, and nothing is sent to the member
+ * until it is Ready again.
+ */
+export function unreachableStatus(
+  t: TenantObject,
+  clusterName: string,
+  why: string,
+  now: Date,
+): TenantStatus {
+  const phase = t.status?.phase === 'Running' ? 'Degraded' : (t.status?.phase ?? 'Pending');
+  return {
+    ...t.status,
+    phase,
+    conditions: withConditions(t.status, t.metadata.generation, now, [
+      {
+        type: 'Ready',
+        status: 'Unknown',
+        reason: 'ClusterUnreachable',
+        message: `member cluster ${clusterName} cannot be reached (${why}); the tenant keeps its last known state and recovers by itself when the member answers again`,
+      },
     ]),
   };
 }

@@ -32,6 +32,16 @@ export interface TenantCluster {
   ownership: OwnershipMode;
 }
 
+/** Where a placed tenant's objects can be written now. */
+export type ClusterChoice =
+  | { kind: 'ready'; cluster: TenantCluster }
+  /** Not Ready, or its caches still loading: nothing is sent to it. */
+  | { kind: 'unreachable'; message: string }
+  /** Not probed yet. */
+  | { kind: 'unknown' }
+  /** No MemberCluster of that name. */
+  | { kind: 'missing' };
+
 export interface AuthPort {
   register(tenantId: string): Promise<unknown>;
   deregister(tenantId: string): Promise<unknown>;

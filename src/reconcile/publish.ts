@@ -27,7 +27,8 @@ export const WARNING_REASONS: ReadonlySet<string> = new Set([
   'ProgressDeadlineExceeded',
   'NoClusterAvailable',
   'PlacementChangeNotApplied',
-  'MemberClusterNotServed',
+  'MemberClusterMissing',
+  'ClusterUnreachable',
 ]);
 
 export function tenantEvent(

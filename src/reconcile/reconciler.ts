@@ -22,18 +22,25 @@ import { writeChildren } from './children.ts';
 import { finalizeTenant } from './deletion.ts';
 import { diagnose, diagnosisSchedule } from './diagnose.ts';
 import { namespaceState, terminationDetail } from './namespace-state.ts';
-import { type TenantIdentity, isOwnedNamespace } from './ownership.ts';
-import { type PlacementPort, placementStep, unservedStatus } from './placement-step.ts';
+import { type TenantIdentity, forOwnership, isOwnedNamespace } from './ownership.ts';
+import {
+  type PlacementPort,
+  missingMemberStatus,
+  placementStep,
+  unreachableStatus,
+} from './placement-step.ts';
 import type { MemberClusterObject } from '../members/member-controller.ts';
 import { planChildren } from './plan.ts';
 import type {
   AuthPort,
   ObservedCluster,
   ReconcileServices,
+  ClusterChoice,
   ReconcilerMetrics,
   TenantCluster,
   TenantObject,
 } from './ports.ts';
+import { type PendingCleanup, finalizeOnUnreachableMember } from './member-deletion.ts';
 import { publishStatus, tenantEvent } from './publish.ts';
 import { quotaProblem } from './quota-fit.ts';
 import {
@@ -56,8 +63,12 @@ export interface ReconcilerOptions {
   cluster: TenantCluster;
   /** Placement over MemberClusters (SPEC §10); without it every tenant lives on `cluster`. */
   placement?: PlacementPort & {
-    /** The cluster a member stands for, or undefined when the operator cannot provision there. */
-    clusterFor(member: MemberClusterObject | undefined): TenantCluster | undefined;
+    /** Where the tenants of a member can be written now. */
+    clusterFor(clusterName: string, member: MemberClusterObject | undefined): ClusterChoice;
+    /** Deletion of a tenant whose member does not answer gives up waiting after this long. */
+    memberCleanupTimeoutMs: number;
+    /** Records a namespace to delete on a member when it answers again (its status.pendingCleanup). */
+    deferCleanup(clusterName: string, entry: PendingCleanup): Promise<void>;
   };
   events: EventRecorder;
   metrics: ReconcilerMetrics;
@@ -86,6 +97,8 @@ export class AuthPendingError extends Error {
 const RECHECK_AT_ONCE_MS = 1;
 const NAMESPACE_RECHECK_MS = 5_000;
 const CONFLICT_RECHECK_MS = 60_000;
+const MEMBER_UNKNOWN_RETRY_MS = 1_000;
+const MEMBER_UNREACHABLE_RETRY_MS = 10_000;
 
 /**
  * Status of a Tenant whose spec fails validation (a rule the CRD schema cannot express, or a CRD
@@ -191,12 +204,12 @@ export function createReconciler(options: ReconcilerOptions) {
     return { ...(cause ? { cause } : {}), againInMs: schedule.againInMs };
   }
 
-  /** The cluster of a tenant placed before (the operator's own when it has no placement). */
-  function clusterOfPlaced(t: TenantObject): TenantCluster | undefined {
+  /** Where a tenant placed before lives now; undefined when it is not placed (the home cluster). */
+  function clusterOfPlaced(t: TenantObject): { clusterName: string; choice: ClusterChoice } | undefined {
     const clusterName = t.status?.placement?.clusterName;
     if (!clusterName || !options.placement) return undefined;
     const member = options.placement.members()?.find((m) => m.metadata.name === clusterName);
-    return options.placement.clusterFor(member);
+    return { clusterName, choice: options.placement.clusterFor(clusterName, member) };
   }
 
   return async function reconcile(
@@ -212,8 +225,32 @@ export function createReconciler(options: ReconcilerOptions) {
     const validation = validateTenant(t);
     const resolved = validation.ok ? resolveTenant(validation.tenant) : undefined;
     // deletion
-    if (t.metadata.deletionTimestamp)
-      return finalizeTenant({ t, resolved, cluster: clusterOfPlaced(t) ?? homeCluster, home, services, log });
+    if (t.metadata.deletionTimestamp) {
+      const placed = clusterOfPlaced(t);
+      if (
+        placed &&
+        options.placement &&
+        (placed.choice.kind === 'unreachable' || placed.choice.kind === 'unknown')
+      ) {
+        return finalizeOnUnreachableMember({
+          t,
+          resolved,
+          clusterName: placed.clusterName,
+          why:
+            placed.choice.kind === 'unreachable'
+              ? placed.choice.message
+              : `${placed.clusterName} has not been probed yet`,
+          home,
+          services,
+          log,
+          cleanupTimeoutMs: options.placement.memberCleanupTimeoutMs,
+          deferCleanup: (entry) => options.placement!.deferCleanup(placed.clusterName, entry),
+        });
+      }
+      // A member that is gone has nothing left to reach: what it held is out of the operator's hands.
+      const cluster = placed?.choice.kind === 'ready' ? placed.choice.cluster : homeCluster;
+      return finalizeTenant({ t, resolved, cluster, home, services, log });
+    }
     const problems = resolved
       ? resolvedProblems(resolved)
       : validation.ok
@@ -261,17 +298,22 @@ export function createReconciler(options: ReconcilerOptions) {
       }
       if (outcome.kind === 'unplaced') return { requeueAfterMs: outcome.requeueAfterMs };
       if (outcome.kind === 'placed') {
-        const target = placement.clusterFor(outcome.member);
-        if (!target) {
+        const choice = placement.clusterFor(outcome.clusterName, outcome.member);
+        if (choice.kind === 'unknown') return { requeueAfterMs: MEMBER_UNKNOWN_RETRY_MS };
+        if (choice.kind === 'missing') {
+          await publishStatus(home, events, t, missingMemberStatus(t, outcome.clusterName, now()));
+          return { requeueAfterMs: CONFLICT_RECHECK_MS };
+        }
+        if (choice.kind === 'unreachable') {
           await publishStatus(
             home,
             events,
             t,
-            unservedStatus(t, outcome.clusterName, outcome.member !== undefined, now()),
+            unreachableStatus(t, outcome.clusterName, choice.message, now()),
           );
-          return { requeueAfterMs: CONFLICT_RECHECK_MS };
+          return { requeueAfterMs: MEMBER_UNREACHABLE_RETRY_MS };
         }
-        cluster = target;
+        cluster = choice.cluster;
       }
     }
 
@@ -317,7 +359,9 @@ export function createReconciler(options: ReconcilerOptions) {
     }
 
     // children
-    const desired = render(r, { authUrl: options.authUrl });
+    const desired = render(r, { authUrl: options.authUrl }).map((o) =>
+      forOwnership(o as KubeObject, cluster.ownership, uid),
+    ) as RenderedObject[];
     const live = new Map<string, KubeObject>();
     for (const child of cluster.observed.children(r.id)) live.set(objectKey(child), child);
     if (liveNamespace)
@@ -333,9 +377,11 @@ export function createReconciler(options: ReconcilerOptions) {
     // The password is drawn only when the Secret is really created, and lives only in that request.
     for (const action of plan.actions) {
       if (action.type === 'create' && isCreateOnly(action.object))
-        action.object = renderRedisSecret(r, {
-          redisPassword: services.generatePassword(),
-        }) as RenderedObject;
+        action.object = forOwnership(
+          renderRedisSecret(r, { redisPassword: services.generatePassword() }) as KubeObject,
+          cluster.ownership,
+          uid,
+        ) as RenderedObject;
     }
     const written = await writeChildren({
       plan,

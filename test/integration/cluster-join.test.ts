@@ -4,11 +4,9 @@
 // else; joining again changes nothing; bad input is refused before anything is written; leave
 // refuses while a tenant is placed there and otherwise undoes join.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { repoRoot } from '../cluster/config.ts';
+import { tenantOperatorCli } from '../operator/cli.ts';
 import { type TestCluster, uniqueName, useSiblingCluster } from '../cluster/fixture.ts';
 import { notYet, waitFor } from '../cluster/wait.ts';
 import { type OperatorEnvironment, startEnvironment } from '../operator/environment.ts';
@@ -26,24 +24,7 @@ interface MemberJson {
   };
 }
 
-function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      join(repoRoot, 'node_modules', '.bin', 'node'),
-      [join(repoRoot, 'src', 'cli', 'main.ts'), ...args],
-      {
-        stdio: ['ignore', 'pipe', 'pipe'],
-        timeout: 120_000,
-      },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
-  });
-}
+const cli = (args: string[]) => tenantOperatorCli(args);
 
 describe('cluster join and leave', { timeout: 600_000 }, () => {
   let management: TestCluster;
