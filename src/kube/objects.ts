@@ -165,10 +165,16 @@ export function createKubeWriter(rest: KubeRest): KubeWriter {
   };
 }
 
-/** Writes the status of MemberClusters (the management cluster's own objects). */
+/** Writes the status and finalizers of MemberClusters (the management cluster's own objects). */
 export interface MemberStatusWriter {
   /** JSON merge patch of `/status` of a MemberCluster. */
   patchMemberClusterStatus(name: string, status: Record<string, unknown>): Promise<KubeObject>;
+  /** Sets a MemberCluster's finalizers, failing with 409 if it changed since `resourceVersion`. */
+  setMemberClusterFinalizers(
+    name: string,
+    finalizers: string[],
+    resourceVersion: string,
+  ): Promise<KubeObject>;
 }
 
 export function createMemberStatusWriter(rest: KubeRest): MemberStatusWriter {
@@ -176,6 +182,13 @@ export function createMemberStatusWriter(rest: KubeRest): MemberStatusWriter {
     patchMemberClusterStatus(name, status) {
       return rest.request('PATCH', `${objectPath(MEMBER_CLUSTER_TYPE, name)}/status`, {
         body: { status },
+        contentType: 'application/merge-patch+json',
+        query: { fieldManager: FIELD_MANAGER },
+      });
+    },
+    setMemberClusterFinalizers(name, finalizers, resourceVersion) {
+      return rest.request('PATCH', objectPath(MEMBER_CLUSTER_TYPE, name), {
+        body: { metadata: { finalizers, resourceVersion } },
         contentType: 'application/merge-patch+json',
         query: { fieldManager: FIELD_MANAGER },
       });

@@ -176,6 +176,8 @@ export async function joinMember(
 
 export interface LeaveOptions {
   name: string;
+  /** How long to wait for the operator to release the MemberCluster. Default 60 s. */
+  releaseTimeoutMs?: number;
   operatorNamespace: string;
   log(line: string): void;
 }
@@ -212,6 +214,16 @@ export async function leaveMember(
       { kind: 'MemberCluster', name },
       { ...(mc.metadata.uid ? { uid: mc.metadata.uid } : {}) },
     );
+    // The operator's finalizer goes once no tenant is placed there: wait for it, within reason.
+    const deadline = Date.now() + (options.releaseTimeoutMs ?? 60_000);
+    while (await management.writer.get({ kind: 'MemberCluster', name })) {
+      if (Date.now() > deadline) {
+        throw new JoinError(
+          `MemberCluster ${name} is being deleted but was not released within ${Math.round((options.releaseTimeoutMs ?? 60_000) / 1000)} s: the operator releases it once no tenant is placed there and no cleanup is pending (is the operator running? see kubectl describe membercluster ${name})`,
+        );
+      }
+      await sleep(500);
+    }
     options.log(`management: deleted MemberCluster ${name}`);
   } else {
     options.log(`management: no MemberCluster ${name}`);

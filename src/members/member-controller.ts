@@ -81,6 +81,8 @@ interface MemberState {
 }
 
 const LOCAL = 'management-cluster';
+/** Keeps a MemberCluster while tenants are placed on it (or namespaces wait to be cleaned up there). */
+export const MEMBER_FINALIZER = 'neurallog.io/finalizer';
 const rfc3339 = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 export class MemberController {
@@ -196,6 +198,28 @@ export class MemberController {
     if (!state.tenants.caches.hasSynced())
       return { kind: 'unreachable', message: `the caches of ${name} are still loading` };
     return { kind: 'ready', cluster: state.tenants.cluster };
+  }
+
+  /** While deleted with tenants left: a `Terminating` condition saying how many, written when it changes. */
+  async #writeTerminating(
+    name: string,
+    mc: MemberClusterObject,
+    tenants: number,
+    pending: number,
+  ): Promise<void> {
+    const message = `deletion waits for ${tenants} tenant${tenants === 1 ? '' : 's'} placed here${pending > 0 ? ` and ${pending} pending namespace cleanup${pending === 1 ? '' : 's'}` : ''}: delete the tenants first (a tenant is never moved to another member)`;
+    const before = mc.status?.conditions?.find((c) => c.type === 'Terminating');
+    if (before?.message === message) return;
+    const condition = {
+      type: 'Terminating',
+      status: 'True' as const,
+      reason: 'TenantsRemain',
+      message,
+      lastTransitionTime: before?.lastTransitionTime ?? rfc3339(this.#options.now?.() ?? new Date()),
+    };
+    await this.#options.writer.patchMemberClusterStatus(name, {
+      conditions: [...(mc.status?.conditions ?? []).filter((c) => c.type !== 'Terminating'), condition],
+    });
   }
 
   /**
@@ -346,9 +370,36 @@ export class MemberController {
 
   async #reconcile(name: string): Promise<{ requeueAfterMs?: number }> {
     const mc = this.#members.get(name);
-    if (!mc || mc.metadata.deletionTimestamp) {
+    if (!mc) {
       await this.#forget(name);
       return {};
+    }
+    const finalizers = mc.metadata.finalizers ?? [];
+    if (mc.metadata.deletionTimestamp) {
+      if (!finalizers.includes(MEMBER_FINALIZER)) {
+        await this.#forget(name);
+        return {};
+      }
+      const remaining = this.#options.tenantsOn?.(name) ?? 0;
+      const pending = mc.status?.pendingCleanup?.length ?? 0;
+      if (remaining === 0 && pending === 0) {
+        await this.#forget(name);
+        await this.#options.writer.setMemberClusterFinalizers(
+          name,
+          finalizers.filter((f) => f !== MEMBER_FINALIZER),
+          mc.metadata.resourceVersion ?? '',
+        );
+        this.#options.logger.info({ member: name }, 'member cluster released: no tenant is placed there');
+        return {};
+      }
+      await this.#writeTerminating(name, mc, remaining, pending);
+      // Its tenants still live there: keep probing it so that they can be deleted.
+    } else if (!finalizers.includes(MEMBER_FINALIZER)) {
+      await this.#options.writer.setMemberClusterFinalizers(
+        name,
+        [...finalizers, MEMBER_FINALIZER],
+        mc.metadata.resourceVersion ?? '',
+      );
     }
     let state = this.#state.get(name);
     if (!state) this.#state.set(name, (state = {}));

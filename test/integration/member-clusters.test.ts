@@ -133,7 +133,7 @@ describe('MemberCluster health', { timeout: 600_000 }, () => {
     assert.match(m.status?.kubernetesVersion ?? '', /^v1\.\d+\.\d+/);
     assert.equal(readyOf(m)?.reason, 'Ready');
     const table = await cluster.kubectlOk(['get', 'memberclusters', name]);
-    assert.match(table.stdout, new RegExp(`${name}\\s+True\\s+10\\s+v1\\.`));
+    assert.match(table.stdout, new RegExp(`${name}\\s+True\\s+0\\s+10\\s+v1\\.`));
     assert.equal(
       metricValue(await env.operator.metrics(), 'neurallog_operator_member_cluster_ready', { cluster: name }),
       1,

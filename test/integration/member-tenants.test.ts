@@ -104,7 +104,15 @@ describe('tenants on a member cluster', { timeout: 900_000 }, () => {
       '--ignore-not-found',
       '--wait=false',
     ]);
-    await tenantOperatorCli(['cluster', 'leave', remote, '--kubeconfig', management.kubeconfigPath]);
+    await tenantOperatorCli([
+      'cluster',
+      'leave',
+      remote,
+      '--kubeconfig',
+      management.kubeconfigPath,
+      '--kubeconfig-of-member',
+      member.kubeconfigPath,
+    ]);
     await management?.kubectl(['delete', 'membercluster', local, '--ignore-not-found']);
     await env?.close();
   });

@@ -236,4 +236,27 @@ describe('placement over member clusters', { timeout: 900_000 }, () => {
     ]);
     assert.notEqual(events.stdout.trim(), '', 'a Warning event says so');
   });
+
+  test('a MemberCluster with tenants is not deleted until they are gone, and says how many remain', async () => {
+    const onSmall: string[] = [];
+    for (const t of tenants) if ((await placementOf(t))?.clusterName === small) onSmall.push(t);
+    assert.ok(onSmall.length > 0);
+    await cluster.kubectlOk(['delete', 'membercluster', small, '--wait=false']);
+    const terminating = await waitFor(
+      async () => {
+        const m = await cluster.getJson<MemberClusterObject>(['membercluster', small]);
+        const c = m?.status?.conditions?.find((x) => x.type === 'Terminating');
+        return m?.metadata.deletionTimestamp && c ? c : notYet(m?.status?.conditions);
+      },
+      { timeoutMs: 60_000, description: `MemberCluster ${small} waiting for its tenants` },
+    );
+    assert.equal(
+      terminating.message.startsWith(`deletion waits for ${onSmall.length} tenants placed here`),
+      true,
+      terminating.message,
+    );
+    await cluster.kubectlOk(['delete', 'tenants', ...onSmall, '--wait=false']);
+    for (const t of onSmall) await waitForGone(cluster, ['tenant', t], 180_000);
+    await waitForGone(cluster, ['membercluster', small], 60_000);
+  });
 });
