@@ -294,7 +294,11 @@ export function createReconciler(options: ReconcilerOptions) {
           if (newDecision) placement.placements.forget(t.metadata.name);
           throw error;
         }
-        if (newDecision) log.info({ cluster: outcome.clusterName }, 'placed the tenant');
+        if (newDecision) {
+          log.info({ cluster: outcome.clusterName }, 'placed the tenant');
+          // Free the worker: in a burst every tenant is placed first, quickly, then provisioned.
+          return { requeueAfterMs: RECHECK_AT_ONCE_MS };
+        }
       }
       if (outcome.kind === 'unplaced') return { requeueAfterMs: outcome.requeueAfterMs };
       if (outcome.kind === 'placed') {
