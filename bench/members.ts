@@ -19,13 +19,7 @@ import { notYet, waitFor } from '../test/cluster/wait.ts';
 import { startAuthPeer } from '../test/auth-peer/peer.ts';
 import { tenantOperatorCli } from '../test/operator/cli.ts';
 import { startOperator } from '../test/operator/harness.ts';
-import {
-  getTenant,
-  installCrd,
-  tenantManifest,
-  waitForGone,
-  waitForReady,
-} from '../test/operator/tenants.ts';
+import { installCrd, tenantManifest, waitForGone, waitForReady } from '../test/operator/tenants.ts';
 import { type AuditEvent, JsonLinesTail, countRequests, isOperator } from './lib/audit.ts';
 import { machineInfo } from './lib/machine.ts';
 import { distribution } from './lib/stats.ts';

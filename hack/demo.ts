@@ -2,6 +2,9 @@
  * `npm run demo`: a local control plane, the CRD, a local Auth service, the operator, and the
  * sample tenants, then what they became. Everything keeps running afterwards; `npm run demo:down`
  * stops it all.
+ *
+ * `npm run demo -- --members 2`: also two more local control planes, joined as member clusters
+ * with `tenant-operator cluster join`, and the tenants placed over them.
  */
 import { spawn } from 'node:child_process';
 import { openSync } from 'node:fs';
@@ -19,6 +22,8 @@ const AUTH_PORT = 18300;
 
 interface DemoState {
   pids: number[];
+  /** State directories of the member clusters' control planes. */
+  members?: string[];
   operatorLog: string;
   authLog: string;
 }
@@ -59,7 +64,27 @@ async function stopDemoProcesses(): Promise<void> {
   await rm(stateFile, { force: true });
 }
 
+function membersFlag(argv: readonly string[]): number {
+  const at = argv.indexOf('--members');
+  if (at < 0) return 0;
+  const n = Number(argv[at + 1]);
+  if (!Number.isInteger(n) || n < 1 || n > 5) throw new Error('--members: give a whole number from 1 to 5');
+  return n;
+}
+
+function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(node, [join(repoRoot, 'src/cli/main.ts'), ...args], { cwd: repoRoot });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+  });
+}
+
 async function demoUp(): Promise<void> {
+  const memberCount = membersFlag(process.argv.slice(2));
   say('Starting the local control plane (etcd, kube-apiserver, controller-manager, scheduler, kwok)');
   const cluster = await up();
   const kubectl = kubectlRunner(cluster.binaries.kubectl, cluster.kubeconfigPath);
@@ -124,12 +149,66 @@ async function demoUp(): Promise<void> {
     ],
     operatorLog,
   );
-  const state: DemoState = { pids: [operatorPid, authPid], operatorLog, authLog };
+  const memberDirs = Array.from(
+    { length: memberCount },
+    (_, i) => `${clusterDir().replace(/\/+$/, '')}-member-${i + 1}`,
+  );
+  const state: DemoState = { pids: [operatorPid, authPid], operatorLog, authLog, members: memberDirs };
   await writeFile(stateFile, JSON.stringify(state));
   await waitFor(async () => (await fetch(`http://${PROBES}/readyz`).catch(() => undefined))?.ok === true, {
     timeoutMs: 60_000,
     description: `the operator to be ready (see ${operatorLog})`,
   });
+
+  for (const [i, dir] of memberDirs.entries()) {
+    const name = `member-${i + 1}`;
+    say(`Starting member cluster ${name} (a control plane of its own in ${dir}) and joining it`);
+    const member = await up({ stateDir: dir });
+    // The acme-corp sample asks for storage class fast-ssd, wherever it is placed.
+    const onMember = kubectlRunner(member.binaries.kubectl, member.kubeconfigPath);
+    await onMember(
+      ['apply', '-f', '-'],
+      JSON.stringify({
+        apiVersion: 'storage.k8s.io/v1',
+        kind: 'StorageClass',
+        metadata: { name: 'fast-ssd' },
+        provisioner: defaultClass.provisioner,
+        volumeBindingMode: 'Immediate',
+      }),
+    );
+    const joined = await cli([
+      'cluster',
+      'join',
+      name,
+      '--kubeconfig-of-member',
+      member.kubeconfigPath,
+      '--kubeconfig',
+      cluster.kubeconfigPath,
+      '--max-tenants',
+      '10',
+      '--label',
+      `env=${i === 0 ? 'prod' : 'staging'}`,
+    ]);
+    if (joined.code !== 0) throw new Error(`cluster join ${name}: ${joined.stderr}`);
+    process.stdout.write(joined.stdout);
+  }
+  if (memberCount > 0) {
+    await waitFor(
+      async () => {
+        const list = JSON.parse(await ok(['get', 'memberclusters', '-o', 'json'])) as {
+          items: Array<{ status?: { conditions?: Array<{ type: string; status: string }> } }>;
+        };
+        return (
+          list.items.length >= memberCount &&
+          list.items.every((m) =>
+            m.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+          )
+        );
+      },
+      { timeoutMs: 120_000, intervalMs: 500, description: 'every member cluster Ready' },
+    );
+    process.stdout.write(await ok(['get', 'memberclusters']));
+  }
 
   say('Applying the sample tenants (config/samples)');
   process.stdout.write(await ok(['apply', '-k', join(repoRoot, 'config/samples')]));
@@ -145,16 +224,25 @@ async function demoUp(): Promise<void> {
     { timeoutMs: 180_000, intervalMs: 500, description: 'all sample tenants to be Running' },
   );
   process.stdout.write(await ok(['get', 'tenants', '-o', 'wide']));
+  if (memberCount > 0) {
+    say('The member clusters, with the tenants placed on them');
+    process.stdout.write(await ok(['get', 'memberclusters']));
+  }
 
-  say('What the tenant my-tenant became (namespace tenant-my-tenant)');
-  process.stdout.write(
-    await ok([
-      'get',
-      'all,configmap,secret,networkpolicy,resourcequota,limitrange,serviceaccount,role,rolebinding,pvc',
-      '-n',
-      'tenant-my-tenant',
-    ]),
-  );
+  const myTenant = JSON.parse(await ok(['get', 'tenant', 'my-tenant', '-o', 'json'])) as {
+    status?: { placement?: { clusterName?: string } };
+  };
+  const placedOn = myTenant.status?.placement?.clusterName;
+  const where = placedOn ? memberDirs[Number(placedOn.replace('member-', '')) - 1] : undefined;
+  const onMember = where ? kubectlRunner(cluster.binaries.kubectl, join(where, 'kubeconfig')) : kubectl;
+  say(`What the tenant my-tenant became (namespace tenant-my-tenant${placedOn ? ` on ${placedOn}` : ''})`);
+  const objects = await onMember([
+    'get',
+    'all,configmap,secret,networkpolicy,resourcequota,limitrange,serviceaccount,role,rolebinding,pvc',
+    '-n',
+    'tenant-my-tenant',
+  ]);
+  process.stdout.write(objects.stdout);
 
   say('Events of my-tenant');
   const described = await ok(['describe', 'tenant', 'my-tenant']);
@@ -179,7 +267,9 @@ async function demoUp(): Promise<void> {
 }
 
 async function demoDown(): Promise<void> {
+  const state = JSON.parse(await readFile(stateFile, 'utf8').catch(() => '{"pids":[]}')) as DemoState;
   await stopDemoProcesses();
+  for (const dir of state.members ?? []) await down({ stateDir: dir });
   const stopped = await down();
   say(stopped ? 'Demo stopped and the control plane removed' : 'Nothing was running');
 }

@@ -112,7 +112,7 @@ export const memberClusterStatus = z
       .array(condition)
       .optional()
       .meta({
-        description: `Ready: True when the member answers, accepts the credential and grants the operator its permissions; False with reason ${MEMBER_NOT_READY_REASONS.join(', ')}.`,
+        description: `Ready: True when the member answers, accepts the credential and grants the operator its permissions; False with reason ${MEMBER_NOT_READY_REASONS.join(', ')}. Terminating (reason TenantsRemain) while a deletion waits for the tenants placed here.`,
         'x-kubernetes-list-type': 'map',
         'x-kubernetes-list-map-keys': ['type'],
       }),

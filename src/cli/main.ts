@@ -145,6 +145,10 @@ export function buildProgram(io: Output, setExitCode: (code: number) => void): C
       'file holding a bearer token for the Auth service (re-read when it changes)',
     )
     .option('--auth-deregister-timeout <duration>', 'how long deletion waits for Auth deregistration', '10m')
+    .option(
+      '--operator-namespace <ns>',
+      "where MemberClusters' kubeconfig Secrets are by default (default: the pod's namespace, else neurallog-system)",
+    )
     .option('--member-probe-interval <duration>', 'how often each MemberCluster is probed', '30s')
     .option('--member-request-timeout <duration>', 'deadline of every request to a member cluster', '10s')
     .option(

@@ -22,6 +22,7 @@ export interface RunFlags {
   memberProbeInterval: string;
   memberRequestTimeout: string;
   memberCleanupTimeout: string;
+  operatorNamespace?: string;
 }
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error'] as const;
@@ -70,6 +71,7 @@ export async function runCommand(flags: RunFlags): Promise<number> {
     authUrl: resolveAuthUrl({ flag: flags.authUrl, env: process.env }),
     ...(flags.authTokenFile ? { authTokenFile: flags.authTokenFile } : {}),
     authDeregisterTimeoutMs: parseDuration('--auth-deregister-timeout', flags.authDeregisterTimeout),
+    ...(flags.operatorNamespace ? { operatorNamespace: flags.operatorNamespace } : {}),
     memberProbeIntervalMs: positiveDuration('--member-probe-interval', flags.memberProbeInterval),
     memberRequestTimeoutMs: positiveDuration('--member-request-timeout', flags.memberRequestTimeout),
     memberCleanupTimeoutMs: parseDuration('--member-cleanup-timeout', flags.memberCleanupTimeout),

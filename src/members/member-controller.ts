@@ -177,6 +177,11 @@ export class MemberController {
     for (const [name] of this.#state) await this.#forget(name);
   }
 
+  /** Looks at member `name` again soon (its tenant count changed). */
+  refresh(name: string): void {
+    this.#queue.add(name, 'normal');
+  }
+
   members(): MemberClusterObject[] {
     return this.#members.list();
   }

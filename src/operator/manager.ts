@@ -39,6 +39,8 @@ export interface ManagerOptions {
   authUrl: string;
   authTokenFile?: string;
   authDeregisterTimeoutMs: number;
+  /** Where a MemberCluster's kubeconfig Secret is looked for when its ref names no namespace. */
+  operatorNamespace?: string;
   /** How often each MemberCluster is probed. */
   memberProbeIntervalMs: number;
   /** Deadline of every request to a member cluster. */
@@ -109,8 +111,13 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
     resyncPeriodMs: options.resyncPeriodMs,
     events: {
       enqueue: (name, priority) => queue.add(name, priority),
-      tenantChanged: (before, after) =>
-        metrics.tenantChanged(before && gaugeEntry(before), after && gaugeEntry(after)),
+      tenantChanged: (before, after) => {
+        metrics.tenantChanged(before && gaugeEntry(before), after && gaugeEntry(after));
+        // A member's tenant count follows its tenants at once, not at its next probe.
+        const was = before?.status?.placement?.clusterName;
+        const is = after?.status?.placement?.clusterName;
+        if (was !== is) for (const name of [was, is]) if (name) members.refresh(name);
+      },
       quotaChanged: (tenantId, quota) => {
         if (!quota) return metrics.removeTenantQuota(tenantId);
         const status = (quota.status ?? {}) as {
@@ -134,7 +141,11 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
     rest,
     writer: createMemberStatusWriter(rest),
     logger: options.logger.child({ controller: 'membercluster' }),
-    operatorNamespace: kube.namespace ?? FALLBACK_NAMESPACE,
+    // In a pod, its namespace; elsewhere the install's, not the kubeconfig context's (often `default`).
+    operatorNamespace:
+      options.operatorNamespace ??
+      (kube.source === 'in-cluster' ? kube.namespace : undefined) ??
+      FALLBACK_NAMESPACE,
     userAgent,
     probeIntervalMs: options.memberProbeIntervalMs,
     requestTimeoutMs: options.memberRequestTimeoutMs,

@@ -8,6 +8,7 @@
 // --member-cleanup-timeout, and its namespace is deleted on the member when it is back, while
 // the look-alike survives; the tenant that stayed recovers by itself.
 import assert from 'node:assert/strict';
+import { readFile, stat } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
 import { startComponent, stopComponent } from '../cluster/cluster.ts';
 import { type TestCluster, uniqueName, useSiblingCluster } from '../cluster/fixture.ts';
@@ -216,6 +217,7 @@ describe('tenants on a member cluster', { timeout: 900_000 }, () => {
   });
 
   test('when the member is back: the pending namespace is deleted, the look-alike survives, the tenant recovers', async () => {
+    const auditFrom = (await stat(member.auditLogPath)).size;
     await startComponent(member.cluster, 'kube-apiserver');
     await waitFor(
       async () => {
@@ -236,12 +238,31 @@ describe('tenants on a member cluster', { timeout: 900_000 }, () => {
       'the look-alike namespace survives',
     );
     await waitForReady(management, kept, 120_000);
+    // Nothing changed on the member meanwhile: the only write there is the pending namespace's deletion.
+    const after = (await readFile(member.auditLogPath)).subarray(auditFrom).toString('utf8');
+    const writes = after
+      .split('\n')
+      .filter((l) => l.length > 0)
+      .map(
+        (l) =>
+          JSON.parse(l) as {
+            verb: string;
+            userAgent?: string;
+            objectRef?: { resource?: string; name?: string };
+          },
+      )
+      .filter(
+        (e) =>
+          (e.userAgent ?? '').startsWith('tenant-operator/') && !['get', 'list', 'watch'].includes(e.verb),
+      )
+      .filter((e) => e.objectRef?.resource !== 'selfsubjectaccessreviews')
+      .map((e) => `${e.verb} ${e.objectRef?.resource}/${e.objectRef?.name}`);
+    assert.deepEqual(writes, [`delete namespaces/tenant-${doomed}`]);
   });
 
   test('the operator acted on the member only as the member ServiceAccount', async () => {
     const secret = await management.getJson(['secret', '-n', OPERATOR_NAMESPACE, `${remote}-kubeconfig`]);
     assert.ok(secret, 'the kubeconfig Secret join wrote');
-    const { readFile } = await import('node:fs/promises');
     const lines = (await readFile(member.auditLogPath, 'utf8')).split('\n').filter((l) => l.length > 0);
     const byOperator = lines
       .map((l) => JSON.parse(l) as { user: { username: string }; userAgent?: string })
