@@ -6,6 +6,9 @@
 //   2. Steady state with two members: with all N Ready, a window of --steady-s (default 60 s, three
 //      full resyncs of --resync-period 20s and 60 member probes of --member-probe-interval 1s):
 //      the operator's writes and reads, from each cluster's own audit log (the Lease aside).
+//   3. A member down: one tenant on the management member is created (until Ready), scaled to two
+//      server replicas (until status shows 2 ready) and deleted (until gone), --outage-tries times
+//      with the joined member up, then the same with its kube-apiserver stopped.
 // Results go to bench/results/<date>-members-<N>.json and are printed.
 //
 //   node bench/members.ts [--tenants 20] [--steady-s 60]
@@ -13,6 +16,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { startComponent, stopComponent } from '../test/cluster/cluster.ts';
 import { repoRoot } from '../test/cluster/config.ts';
 import { uniqueName, useCluster, useSiblingCluster } from '../test/cluster/fixture.ts';
 import { notYet, waitFor } from '../test/cluster/wait.ts';
@@ -30,6 +34,7 @@ const { values: flags } = parseArgs({
   options: {
     tenants: { type: 'string', default: '20' },
     'steady-s': { type: 'string', default: '60' },
+    'outage-tries': { type: 'string', default: '5' },
   },
 });
 const n = Number(flags.tenants);
@@ -125,6 +130,65 @@ try {
     member: countRequests(memberAudit.events, notLease),
   };
 
+  // 3. the other member down
+  const lifecycle = async (name: string) => {
+    const t0 = Date.now();
+    await management.kubectlOk(['apply', '-f', '-'], {
+      input: tenantManifest(name, { placement: { clusterName: local } }),
+    });
+    await waitForReady(management, name, 120_000);
+    const t1 = Date.now();
+    await management.kubectlOk([
+      'patch',
+      'tenant',
+      name,
+      '--type=merge',
+      '-p',
+      '{"spec":{"server":{"replicas":2}}}',
+    ]);
+    await waitFor(
+      async () => {
+        const t = await management.getJson<{ status?: { serverStatus?: { readyReplicas?: number } } }>([
+          'tenant',
+          name,
+        ]);
+        return t?.status?.serverStatus?.readyReplicas === 2 ? true : notYet(t?.status?.serverStatus);
+      },
+      { timeoutMs: 120_000, intervalMs: 100, description: `tenant ${name} scaled to 2` },
+    );
+    const t2 = Date.now();
+    await management.kubectlOk(['delete', 'tenant', name, '--wait=false']);
+    await waitForGone(management, ['tenant', name], 120_000);
+    return { createMs: t1 - t0, scaleMs: t2 - t1, deleteMs: Date.now() - t2 };
+  };
+  const tries = Number(flags['outage-tries']);
+  const timed = async (label: string) => {
+    const runs = [];
+    for (let i = 0; i < tries; i++) runs.push(await lifecycle(`${prefix}-${label}-${i}`));
+    return {
+      createMs: distribution(
+        runs.map((r) => r.createMs),
+        0,
+      ),
+      scaleMs: distribution(
+        runs.map((r) => r.scaleMs),
+        0,
+      ),
+      deleteMs: distribution(
+        runs.map((r) => r.deleteMs),
+        0,
+      ),
+    };
+  };
+  const withoutOutage = await timed('up');
+  await stopComponent(member.cluster, 'kube-apiserver');
+  let duringOutage;
+  try {
+    duringOutage = await timed('down');
+  } finally {
+    await startComponent(member.cluster, 'kube-apiserver');
+  }
+
   const result = {
     when: new Date().toISOString(),
     machine: machineInfo(),
@@ -133,6 +197,7 @@ try {
     placementMs: distribution([...placedAt.values()], 0),
     readyMs: distribution([...readyAt.values()], 0),
     steady,
+    otherMemberDown: { tries, withoutOutage, duringOutage },
   };
   const out = join(repoRoot, 'bench', 'results', `${result.when.slice(0, 10)}-members-${n}.json`);
   await mkdir(join(repoRoot, 'bench', 'results'), { recursive: true });

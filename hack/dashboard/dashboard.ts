@@ -287,6 +287,15 @@ const ROWS: Array<[string, PanelSpec[]]> = [
       },
       {
         type: 'timeseries',
+        title: 'Tenants per member cluster',
+        description: 'Tenants placed on each MemberCluster (status.placement), against its spec.maxTenants.',
+        w: 24,
+        targets: [
+          ['max by (cluster) (neurallog_operator_member_cluster_tenants{job=~"$job"})', '{{cluster}}'],
+        ],
+      },
+      {
+        type: 'timeseries',
         title: 'Member probes failing',
         description: 'Health probes of MemberClusters that did not find them Ready, by cluster and reason.',
         w: 12,

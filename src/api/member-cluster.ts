@@ -57,6 +57,17 @@ const kubeconfigSecretRef = z
       'Secret holding a kubeconfig for the member. Omitted: the management cluster itself is this member.',
   });
 
+/**
+ * Whether a member is the management cluster itself (no Secret) or another cluster is fixed for
+ * its life: switching would leave its tenants' objects behind on one cluster and recreate them,
+ * empty, on the other.
+ */
+export const SECRET_REF_KEPT_RULE: CelRule = {
+  rule: 'has(self.kubeconfigSecretRef) == has(oldSelf.kubeconfigSecretRef)',
+  message:
+    'spec.kubeconfigSecretRef cannot be added or removed: a member is the management cluster itself or another cluster for its whole life; create a new MemberCluster instead',
+};
+
 export const memberClusterSpec = z
   .strictObject({
     kubeconfigSecretRef: kubeconfigSecretRef.optional(),
@@ -71,7 +82,10 @@ export const memberClusterSpec = z
         'Cordon (default false): no new tenant is placed here; the tenants already here stay and keep being reconciled.',
     }),
   })
-  .meta({ description: 'How to reach the member and how many tenants it takes.' });
+  .meta({
+    description: 'How to reach the member and how many tenants it takes.',
+    [CEL]: [SECRET_REF_KEPT_RULE],
+  });
 
 export const MEMBER_CONDITION_TYPES = ['Ready'] as const;
 export const MEMBER_NOT_READY_REASONS = [

@@ -75,8 +75,15 @@ export interface KubeWriter {
   get<T extends KubeObject>(ref: ObjectRef, options?: { metadataOnly?: boolean }): Promise<T | undefined>;
   /** Objects of a namespaced kind in one namespace. */
   list<T extends KubeObject>(kind: string, namespace: string, options?: ListOptions): Promise<T[]>;
-  /** JSON merge patch of `/status` of a Tenant. */
-  patchTenantStatus(name: string, status: Record<string, unknown>): Promise<KubeObject>;
+  /**
+   * JSON merge patch of `/status` of a Tenant; with `resourceVersion`, it fails with 409 if the
+   * Tenant changed since.
+   */
+  patchTenantStatus(
+    name: string,
+    status: Record<string, unknown>,
+    resourceVersion?: string,
+  ): Promise<KubeObject>;
   /** Sets a Tenant's finalizers, failing with 409 if the Tenant changed since `resourceVersion`. */
   setTenantFinalizers(name: string, finalizers: string[], resourceVersion: string): Promise<KubeObject>;
 }
@@ -148,9 +155,9 @@ export function createKubeWriter(rest: KubeRest): KubeWriter {
       });
       return (body.items ?? []).map((item) => ({ ...item, kind, apiVersion: type.apiVersion })) as never;
     },
-    patchTenantStatus(name, status) {
+    patchTenantStatus(name, status, resourceVersion) {
       return rest.request('PATCH', `${objectPath(TENANT_TYPE, name)}/status`, {
-        body: { status },
+        body: resourceVersion ? { metadata: { resourceVersion }, status } : { status },
         contentType: 'application/merge-patch+json',
         query: { fieldManager: FIELD_MANAGER },
       });
@@ -167,8 +174,12 @@ export function createKubeWriter(rest: KubeRest): KubeWriter {
 
 /** Writes the status and finalizers of MemberClusters (the management cluster's own objects). */
 export interface MemberStatusWriter {
-  /** JSON merge patch of `/status` of a MemberCluster. */
-  patchMemberClusterStatus(name: string, status: Record<string, unknown>): Promise<KubeObject>;
+  /** JSON merge patch of `/status` of a MemberCluster; with `resourceVersion`, 409 if it changed since. */
+  patchMemberClusterStatus(
+    name: string,
+    status: Record<string, unknown>,
+    resourceVersion?: string,
+  ): Promise<KubeObject>;
   /** Sets a MemberCluster's finalizers, failing with 409 if it changed since `resourceVersion`. */
   setMemberClusterFinalizers(
     name: string,
@@ -179,9 +190,9 @@ export interface MemberStatusWriter {
 
 export function createMemberStatusWriter(rest: KubeRest): MemberStatusWriter {
   return {
-    patchMemberClusterStatus(name, status) {
+    patchMemberClusterStatus(name, status, resourceVersion) {
       return rest.request('PATCH', `${objectPath(MEMBER_CLUSTER_TYPE, name)}/status`, {
-        body: { status },
+        body: resourceVersion ? { metadata: { resourceVersion }, status } : { status },
         contentType: 'application/merge-patch+json',
         query: { fieldManager: FIELD_MANAGER },
       });

@@ -15,7 +15,10 @@ describe('cluster join', () => {
         apiVersion: 'neurallog.io/v1',
         kind: 'MemberCluster',
         metadata: { name: 'prod-1', labels: { env: 'prod' } },
-        spec: { kubeconfigSecretRef: { name: 'prod-1-kubeconfig' }, maxTenants: 500 },
+        spec: {
+          kubeconfigSecretRef: { name: 'prod-1-kubeconfig', namespace: 'neurallog-system' },
+          maxTenants: 500,
+        },
       },
     );
   });

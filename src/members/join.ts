@@ -62,7 +62,7 @@ export function memberClusterFor(options: JoinOptions): MemberCluster {
       ...(Object.keys(options.labels).length > 0 ? { labels: options.labels } : {}),
     },
     spec: {
-      kubeconfigSecretRef: { name: kubeconfigSecretName(options.name) },
+      kubeconfigSecretRef: { name: kubeconfigSecretName(options.name), namespace: options.operatorNamespace },
       ...(options.maxTenants !== undefined ? { maxTenants: options.maxTenants } : {}),
     },
   };

@@ -12,15 +12,15 @@
 import type { Logger } from 'pino';
 import { type MemberCluster, kubeconfigSecretOf } from '../api/member-cluster.ts';
 import type { KubeObject, MemberStatusWriter } from '../kube/objects.ts';
-import { KubeApiError, type KubeRest } from '../kube/rest.ts';
-import { MEMBER_CLUSTER_TYPE, collectionPath } from '../kube/resources.ts';
+import { KubeApiError, KubeConnectionError, type KubeRest, isConflict } from '../kube/rest.ts';
+import { MEMBER_CLUSTER_TYPE, collectionPath, objectPath } from '../kube/resources.ts';
 import { KubeWatchSource } from '../kube/watch-source.ts';
 import { Controller } from '../runtime/controller.ts';
 import { Informer } from '../runtime/informer.ts';
 import { type Priority, WorkQueue } from '../runtime/queue.ts';
 import { type ChildCaches, createChildCaches } from '../operator/caches.ts';
 import { createRecentWrites, withRecentWrites } from '../operator/recent-writes.ts';
-import { createKubeWriter } from '../kube/objects.ts';
+import { type KubeWriter, createKubeWriter } from '../kube/objects.ts';
 import { LABEL_TENANT } from '../render/meta.ts';
 import type { TenantCluster } from '../reconcile/ports.ts';
 import type { PendingCleanup } from '../reconcile/member-deletion.ts';
@@ -33,6 +33,16 @@ import {
 } from './member-connection.ts';
 import { memberStatusPatch } from './member-status.ts';
 import { type MemberHealth, probeMember } from './probe.ts';
+
+/** A request to a member that was just found gone was not sent. */
+export class MemberUnreachableError extends Error {
+  constructor(member: string) {
+    super(
+      `member cluster ${member} stopped answering; the request was not sent and is retried once it is Ready again`,
+    );
+    this.name = 'MemberUnreachableError';
+  }
+}
 
 export type MemberClusterObject = KubeObject & Pick<MemberCluster, 'spec' | 'status'>;
 
@@ -57,6 +67,8 @@ export interface MemberControllerOptions {
   tenantNameForId?(id: string): string | undefined;
   /** A tenant needs a reconcile: one of its objects on a member changed. */
   enqueueTenant?(name: string, priority: Priority): void;
+  /** A tenant's ResourceQuota on a member changed or went away (the quota metrics). */
+  quotaChanged?(tenantId: string, quota: KubeObject | undefined): void;
   now?: () => Date;
 }
 
@@ -92,6 +104,7 @@ export class MemberController {
   readonly #state = new Map<string, MemberState>();
   readonly #controller: Controller<string>;
   #unavailable = false;
+  #stopped = false;
 
   constructor(options: MemberControllerOptions) {
     this.#options = options;
@@ -142,17 +155,27 @@ export class MemberController {
    * tenant until a cache that cannot sync has synced.
    */
   async #checkApi(): Promise<void> {
-    try {
-      await this.#options.rest.request('GET', collectionPath(MEMBER_CLUSTER_TYPE), { query: { limit: 1 } });
-    } catch (error) {
-      if (error instanceof KubeApiError && (error.status === 404 || error.status === 403)) {
-        this.#unavailable = true;
-        this.#options.logger.warn(
-          { status: error.status },
-          error.status === 404
-            ? 'the MemberCluster CRD is not installed: tenants live on this cluster only (kubectl apply -k config/crd to use member clusters)'
-            : 'the operator may not list MemberClusters: tenants live on this cluster only (apply config/rbac to use member clusters)',
-        );
+    for (
+      let delayMs = 1_000;
+      !this.#stopped && !this.#members.hasSynced();
+      delayMs = Math.min(delayMs * 2, 30_000)
+    ) {
+      try {
+        await this.#options.rest.request('GET', collectionPath(MEMBER_CLUSTER_TYPE), { query: { limit: 1 } });
+        return; // the API is there: the cache will sync
+      } catch (error) {
+        if (error instanceof KubeApiError && (error.status === 404 || error.status === 403)) {
+          this.#unavailable = true;
+          this.#options.logger.warn(
+            { status: error.status },
+            error.status === 404
+              ? 'the MemberCluster CRD is not installed: tenants live on this cluster only (kubectl apply -k config/crd to use member clusters)'
+              : 'the operator may not list MemberClusters: tenants live on this cluster only (apply config/rbac to use member clusters)',
+          );
+          return;
+        }
+        // Not known yet (the API server restarting, say): ask again, tenants waiting meanwhile.
+        await new Promise((resolve) => setTimeout(resolve, delayMs).unref());
       }
     }
   }
@@ -172,6 +195,7 @@ export class MemberController {
   }
 
   async stop(): Promise<void> {
+    this.#stopped = true;
     await this.#controller.stop({ drain: false });
     await this.#members.stop();
     for (const [name] of this.#state) await this.#forget(name);
@@ -197,11 +221,17 @@ export class MemberController {
     const mc = this.#members.get(name);
     const readyCondition = mc?.status?.conditions?.find((c) => c.type === 'Ready');
     if (!state.ready || !state.client || state.client.rest === this.#options.rest) {
-      return { kind: 'unreachable', message: readyCondition?.message ?? `${name} is not Ready` };
+      return {
+        kind: 'unreachable',
+        message: readyCondition?.message ?? `${name} is not Ready`,
+        ...(readyCondition && readyCondition.status !== 'True'
+          ? { since: readyCondition.lastTransitionTime }
+          : {}),
+      };
     }
-    if (!state.tenants) state.tenants = this.#tenantCluster(name, state.client.rest);
-    if (!state.tenants.caches.hasSynced())
-      return { kind: 'unreachable', message: `the caches of ${name} are still loading` };
+    if (!state.tenants) state.tenants = this.#tenantCluster(name, state, state.client.rest);
+    // Loading is not a fault: its tenants wait a moment, their status untouched.
+    if (!state.tenants.caches.hasSynced()) return { kind: 'unknown' };
     return { kind: 'ready', cluster: state.tenants.cluster };
   }
 
@@ -211,10 +241,13 @@ export class MemberController {
     mc: MemberClusterObject,
     tenants: number,
     pending: number,
-  ): Promise<void> {
-    const message = `deletion waits for ${tenants} tenant${tenants === 1 ? '' : 's'} placed here${pending > 0 ? ` and ${pending} pending namespace cleanup${pending === 1 ? '' : 's'}` : ''}: delete the tenants first (a tenant is never moved to another member)`;
+  ): Promise<MemberClusterObject> {
+    const message =
+      tenants > 0
+        ? `deletion waits for ${tenants} tenant${tenants === 1 ? '' : 's'} placed here${pending > 0 ? ` and ${pending} pending namespace cleanup${pending === 1 ? '' : 's'}` : ''}: delete the tenants first (a tenant is never moved to another member)`
+        : `deletion waits for ${pending} pending namespace cleanup${pending === 1 ? '' : 's'} (status.pendingCleanup), done when the member answers again: bring it back, or remove the entries with kubectl edit membercluster ${name} --subresource=status to leave those namespaces behind`;
     const before = mc.status?.conditions?.find((c) => c.type === 'Terminating');
-    if (before?.message === message) return;
+    if (before?.message === message) return mc;
     const condition = {
       type: 'Terminating',
       status: 'True' as const,
@@ -222,9 +255,10 @@ export class MemberController {
       message,
       lastTransitionTime: before?.lastTransitionTime ?? rfc3339(this.#options.now?.() ?? new Date()),
     };
-    await this.#options.writer.patchMemberClusterStatus(name, {
+    const written = await this.#options.writer.patchMemberClusterStatus(name, {
       conditions: [...(mc.status?.conditions ?? []).filter((c) => c.type !== 'Terminating'), condition],
     });
+    return { ...mc, status: (written as MemberClusterObject).status };
   }
 
   /**
@@ -232,9 +266,38 @@ export class MemberController {
    * once per Tenant uid.
    */
   async deferCleanup(name: string, entry: PendingCleanup): Promise<void> {
-    const current = this.#members.get(name)?.status?.pendingCleanup ?? [];
-    if (current.some((c) => c.uid === entry.uid)) return;
-    await this.#options.writer.patchMemberClusterStatus(name, { pendingCleanup: [...current, entry] });
+    await this.#updatePendingCleanup(name, (current) =>
+      current.some((c) => c.uid === entry.uid) ? undefined : [...current, entry],
+    );
+  }
+
+  /**
+   * Changes `status.pendingCleanup` of `name` from the API server's copy, guarded by its
+   * resourceVersion and retried on a conflict, so concurrent deletions never lose an entry.
+   * `change` returns undefined when there is nothing to write.
+   */
+  async #updatePendingCleanup(
+    name: string,
+    change: (current: PendingCleanup[]) => PendingCleanup[] | undefined,
+  ): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const live = await this.#options.rest.request<MemberClusterObject>(
+        'GET',
+        objectPath(MEMBER_CLUSTER_TYPE, name),
+      );
+      const next = change(live.status?.pendingCleanup ?? []);
+      if (next === undefined) return;
+      try {
+        await this.#options.writer.patchMemberClusterStatus(
+          name,
+          { pendingCleanup: next.length > 0 ? next : null },
+          live.metadata.resourceVersion,
+        );
+        return;
+      } catch (error) {
+        if (!isConflict(error) || attempt >= 5) throw error;
+      }
+    }
   }
 
   /**
@@ -245,7 +308,7 @@ export class MemberController {
     const pending = mc.status?.pendingCleanup ?? [];
     if (pending.length === 0) return;
     const writer = createKubeWriter(rest);
-    const left: PendingCleanup[] = [];
+    const done = new Set<string>();
     for (const entry of pending) {
       try {
         const ns = await writer.get({ kind: 'Namespace', name: entry.namespace });
@@ -263,20 +326,19 @@ export class MemberController {
             'deleted the namespace of a tenant deleted while its member was unreachable',
           );
         }
+        done.add(entry.uid);
       } catch (error) {
         this.#options.logger.warn(
           { member: name, namespace: entry.namespace, err: error },
           'pending cleanup failed; will retry',
         );
-        left.push(entry);
       }
     }
-    await this.#options.writer.patchMemberClusterStatus(name, {
-      pendingCleanup: left.length > 0 ? left : null,
-    });
+    if (done.size > 0)
+      await this.#updatePendingCleanup(name, (current) => current.filter((c) => !done.has(c.uid)));
   }
 
-  #tenantCluster(name: string, rest: KubeRest): MemberTenantCluster {
+  #tenantCluster(name: string, state: MemberState, rest: KubeRest): MemberTenantCluster {
     const recent = createRecentWrites();
     const caches = createChildCaches({
       rest,
@@ -288,6 +350,7 @@ export class MemberController {
         return id ? this.#options.tenantNameForId?.(id) : undefined;
       },
       enqueue: (tenant, priority) => this.#options.enqueueTenant?.(tenant, priority),
+      ...(this.#options.quotaChanged ? { quotaChanged: this.#options.quotaChanged } : {}),
     });
     caches.start();
     const view = withRecentWrites(
@@ -296,13 +359,48 @@ export class MemberController {
         children: (id) => caches.children(id),
         namespace: (n) => caches.namespace(n),
       },
-      createKubeWriter(rest),
+      this.#failFast(name, state, createKubeWriter(rest)),
       recent,
     );
     return {
       caches,
       cluster: { name, observed: view.observed, writer: view.writer, ownership: 'annotation' },
     };
+  }
+
+  /**
+   * A member's writer that stops at its first sign of the member being gone: that request's
+   * failure marks the member not Ready and probes it at once, and every later request fails at
+   * once, so a reconcile never spends a request deadline per object on a member that went dark.
+   */
+  #failFast(name: string, state: MemberState, writer: KubeWriter): KubeWriter {
+    const guard =
+      <A extends unknown[], R>(call: (...args: A) => Promise<R>) =>
+      async (...args: A): Promise<R> => {
+        if (state.ready === false) throw new MemberUnreachableError(name);
+        try {
+          return await call(...args);
+        } catch (error) {
+          if (
+            error instanceof KubeConnectionError ||
+            (error instanceof Error && error.name === 'TimeoutError')
+          ) {
+            state.ready = false;
+            this.refresh(name);
+          }
+          throw error;
+        }
+      };
+    return {
+      apply: guard((obj) => writer.apply(obj)),
+      jsonPatch: guard((ref, ops) => writer.jsonPatch(ref, ops)),
+      create: guard((obj) => writer.create(obj)),
+      delete: guard((ref, options) => writer.delete(ref, options)),
+      get: guard((ref, options) => writer.get(ref, options)),
+      list: guard((kind, namespace, options) => writer.list(kind, namespace, options)),
+      patchTenantStatus: guard((n, st, rv) => writer.patchTenantStatus(n, st, rv)),
+      setTenantFinalizers: guard((n, f, rv) => writer.setTenantFinalizers(n, f, rv)),
+    } as KubeWriter;
   }
 
   async #forget(name: string): Promise<void> {
@@ -342,6 +440,15 @@ export class MemberController {
     return informer;
   }
 
+  /** Closes the member's client and its caches; detached first, so no one picks them up meanwhile. */
+  async #dropClient(state: MemberState): Promise<void> {
+    const { client, tenants } = state;
+    delete state.client;
+    delete state.tenants;
+    await tenants?.caches.stop();
+    if (client && client.rest !== this.#options.rest) await client.rest.close();
+  }
+
   /** The member's client, or why there is none. */
   async #client(
     name: string,
@@ -353,6 +460,7 @@ export class MemberController {
       await state.secretInformer?.stop();
       delete state.secretInformer;
       delete state.secretKey;
+      await this.#dropClient(state);
       return { ok: true, rest: this.#options.rest, fingerprint: LOCAL };
     }
     const informer = await this.#secretInformer(name, state, ref);
@@ -365,16 +473,13 @@ export class MemberController {
       timeoutMs: this.#options.requestTimeoutMs,
       userAgent: this.#options.userAgent,
     });
-    await state.tenants?.caches.stop();
-    delete state.tenants;
-    if (state.client && state.client.rest !== this.#options.rest) await state.client.rest.close();
-    delete state.client;
+    await this.#dropClient(state);
     if (client.ok) state.client = client;
     return client;
   }
 
   async #reconcile(name: string): Promise<{ requeueAfterMs?: number }> {
-    const mc = this.#members.get(name);
+    let mc = this.#members.get(name);
     if (!mc) {
       await this.#forget(name);
       return {};
@@ -397,7 +502,7 @@ export class MemberController {
         this.#options.logger.info({ member: name }, 'member cluster released: no tenant is placed there');
         return {};
       }
-      await this.#writeTerminating(name, mc, remaining, pending);
+      mc = await this.#writeTerminating(name, mc, remaining, pending);
       // Its tenants still live there: keep probing it so that they can be deleted.
     } else if (!finalizers.includes(MEMBER_FINALIZER)) {
       await this.#options.writer.setMemberClusterFinalizers(

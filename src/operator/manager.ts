@@ -9,7 +9,7 @@ import { createAuthClient, createFileTokenSource } from '../auth/index.ts';
 import { resolveKubeConfig } from '../kube/client-config.ts';
 import { createEventRecorder } from '../kube/events.ts';
 import { KubeLeaseClient } from '../kube/lease-client.ts';
-import { createKubeWriter, createMemberStatusWriter } from '../kube/objects.ts';
+import { type KubeObject, createKubeWriter, createMemberStatusWriter } from '../kube/objects.ts';
 import { createKubeRest } from '../kube/rest.ts';
 import type { TenantCluster, TenantObject } from '../reconcile/reconciler.ts';
 import { Placements } from '../placement/placements.ts';
@@ -101,6 +101,18 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
     onRequest: (e) => metrics.observeAuthRequest(e.operation, e.result, e.durationSeconds),
   });
 
+  const quotaChanged = (tenantId: string, quota: KubeObject | undefined) => {
+    if (!quota) return metrics.removeTenantQuota(tenantId);
+    const status = (quota.status ?? {}) as { hard?: Record<string, string>; used?: Record<string, string> };
+    metrics.setTenantQuota(
+      tenantId,
+      Object.entries(status.hard ?? {}).map(([resource, limit]) => ({
+        resource,
+        limit: parseQuantity(limit),
+        used: parseQuantity(status.used?.[resource] ?? '0'),
+      })),
+    );
+  };
   const queue = new WorkQueue<string>({ onDepthChange: (depth) => metrics.workqueueDepth.set(depth) });
   const recent = createRecentWrites();
   const caches = createOperatorCaches({
@@ -117,22 +129,10 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
         const was = before?.status?.placement?.clusterName;
         const is = after?.status?.placement?.clusterName;
         if (was !== is) for (const name of [was, is]) if (name) members.refresh(name);
+        // A decision for a Tenant that is gone no longer counts.
+        if (!after && before) placements.forget(before.metadata.name);
       },
-      quotaChanged: (tenantId, quota) => {
-        if (!quota) return metrics.removeTenantQuota(tenantId);
-        const status = (quota.status ?? {}) as {
-          hard?: Record<string, string>;
-          used?: Record<string, string>;
-        };
-        metrics.setTenantQuota(
-          tenantId,
-          Object.entries(status.hard ?? {}).map(([resource, limit]) => ({
-            resource,
-            limit: parseQuantity(limit),
-            used: parseQuantity(status.used?.[resource] ?? '0'),
-          })),
-        );
-      },
+      quotaChanged: (tenantId, quota) => quotaChanged(tenantId, quota),
     },
   });
 
@@ -149,7 +149,12 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
     userAgent,
     probeIntervalMs: options.memberProbeIntervalMs,
     requestTimeoutMs: options.memberRequestTimeoutMs,
-    tenantsOn: (cluster) => placements.counts().get(cluster) ?? 0,
+    tenantsOn: (cluster) => {
+      const n = placements.counts().get(cluster) ?? 0;
+      metrics.memberClusterTenants.set({ cluster }, n);
+      return n;
+    },
+    quotaChanged,
     // A tenant waiting for a member (Scheduled=False) looks again when any member changes.
     onMembersChanged: () => {
       for (const t of caches.tenants()) {
@@ -165,6 +170,7 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
         metrics.memberClusterProbes.inc({ cluster, result: health.ready ? 'Ready' : health.reason });
       } else {
         metrics.memberClusterReady.remove({ cluster });
+        metrics.memberClusterTenants.remove({ cluster });
       }
     },
   });
@@ -285,8 +291,9 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
       logger.info('shutting down: finishing reconciles in flight');
       await controller.stop({ drain: true });
       await events.flush();
-      if (elector) await elector.release();
+      // Members first: no probe, cleanup or finalizer write may overlap the next leader.
       await members.stop();
+      if (elector) await elector.release();
       await caches.stop();
       await Promise.all(servers.map((s) => s.close()));
       await rest.close();

@@ -199,7 +199,8 @@ export function withRecentWrites(
       apply: (obj) => remembered(writer.apply(obj)),
       jsonPatch: (ref, ops) => remembered(writer.jsonPatch(ref, ops)),
       create: (obj) => remembered(writer.create(obj)),
-      patchTenantStatus: (name, status) => remembered(writer.patchTenantStatus(name, status)),
+      patchTenantStatus: (name, status, resourceVersion) =>
+        remembered(writer.patchTenantStatus(name, status, resourceVersion)),
       setTenantFinalizers: (name, finalizers, rv) =>
         remembered(writer.setTenantFinalizers(name, finalizers, rv)),
       async delete(ref, options) {

@@ -28,6 +28,8 @@ export interface UnreachableDeletionInput {
   clusterName: string;
   /** Why the member cannot be reached. */
   why: string;
+  /** Since when its probe has found it not Ready (RFC 3339); the wait counts from here or the deletion, the later. */
+  unreachableSince?: string;
   home: Pick<KubeWriter, 'patchTenantStatus' | 'setTenantFinalizers'>;
   services: ReconcileServices;
   log: Logger;
@@ -50,21 +52,36 @@ export async function finalizeOnUnreachableMember(
     r?.authEnabled === false || authStateFromStatus(t.status)?.state === 'deregistered'
       ? { state: 'deregistered' }
       : { state: 'pending' };
+  const deletedAt = new Date(t.metadata.deletionTimestamp ?? now.toISOString()).getTime();
   if (r && deregistration.state === 'pending') {
     try {
       await services.auth.deregister(r.id);
       deregistration = { state: 'deregistered' };
       log.info({ tenantId: r.id }, 'deregistered from the Auth service');
     } catch (error) {
-      deregistration = {
-        state: 'failing',
-        message: `Deregistration from the Auth service failed: ${authFailure(error)}`,
-      };
+      if (now.getTime() < deletedAt + services.authDeregisterTimeoutMs) {
+        deregistration = {
+          state: 'failing',
+          message: `Deregistration from the Auth service failed: ${authFailure(error)}; deletion waits for it (--auth-deregister-timeout)`,
+        };
+      } else {
+        await tenantEvent(
+          services.events,
+          t,
+          'Warning',
+          'AuthDeregistrationTimedOut',
+          `Gave up deregistering from the Auth service after ${Math.round(services.authDeregisterTimeoutMs / 1000)} s (${authFailure(error)}); deleting anyway. Remove tenant ${r.id} from the Auth service by hand`,
+        );
+        deregistration = { state: 'gaveUp' };
+      }
     }
   }
 
-  const deletedAt = new Date(t.metadata.deletionTimestamp ?? now.toISOString()).getTime();
-  const deadline = deletedAt + input.cleanupTimeoutMs;
+  const waitFrom = Math.max(
+    deletedAt,
+    input.unreachableSince ? new Date(input.unreachableSince).getTime() : deletedAt,
+  );
+  const deadline = waitFrom + input.cleanupTimeoutMs;
   const remaining = deadline - now.getTime();
   if (remaining > 0 || deregistration.state === 'failing') {
     const waitingOn = `member cluster ${clusterName} cannot be reached (${input.why}); waiting for it until ${iso(new Date(deadline))} (--member-cleanup-timeout), then its namespace is left to the member's status.pendingCleanup`;

@@ -35,9 +35,9 @@ export interface TenantCluster {
 /** Where a placed tenant's objects can be written now. */
 export type ClusterChoice =
   | { kind: 'ready'; cluster: TenantCluster }
-  /** Not Ready, or its caches still loading: nothing is sent to it. */
-  | { kind: 'unreachable'; message: string }
-  /** Not probed yet. */
+  /** Its probe found it not Ready (since `since`, RFC 3339): nothing is sent to it. */
+  | { kind: 'unreachable'; message: string; since?: string }
+  /** Not known yet (not probed, caches loading, MemberClusters not loaded): look again shortly. */
   | { kind: 'unknown' }
   /** No MemberCluster of that name. */
   | { kind: 'missing' };

@@ -90,6 +90,8 @@ export async function publishStatus(
   events: EventRecorder,
   t: TenantObject,
   status: TenantStatus,
+  /** Write only if the Tenant is still at this version (409 otherwise). */
+  options: { guarded?: boolean } = {},
 ): Promise<KubeObject | undefined> {
   const previous = t.status;
   status = carryForward(previous, status);
@@ -98,7 +100,11 @@ export async function publishStatus(
   for (const key of Object.keys(previous ?? {})) if (!(key in status)) patch[key] = null;
   let written: KubeObject;
   try {
-    written = await writer.patchTenantStatus(t.metadata.name, patch);
+    written = await writer.patchTenantStatus(
+      t.metadata.name,
+      patch,
+      options.guarded ? t.metadata.resourceVersion : undefined,
+    );
   } catch (error) {
     if (isNotFound(error)) return undefined;
     throw error;

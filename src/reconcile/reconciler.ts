@@ -11,6 +11,7 @@ import { formatIssue, validateTenant } from '../api/validate.ts';
 import type { EventRecorder } from '../kube/events.ts';
 import type { KubeObject, KubeWriter } from '../kube/objects.ts';
 import { objectKey } from '../kube/resources.ts';
+import { isConflict } from '../kube/rest.ts';
 import { render } from '../render/index.ts';
 import { FINALIZER, type RenderedObject, names, selectorLabels } from '../render/meta.ts';
 import { generateRedisPassword } from '../render/redis-conf.ts';
@@ -208,7 +209,10 @@ export function createReconciler(options: ReconcilerOptions) {
   function clusterOfPlaced(t: TenantObject): { clusterName: string; choice: ClusterChoice } | undefined {
     const clusterName = t.status?.placement?.clusterName;
     if (!clusterName || !options.placement) return undefined;
-    const member = options.placement.members()?.find((m) => m.metadata.name === clusterName);
+    const members = options.placement.members();
+    // MemberClusters not loaded yet: a placed tenant's member is not "missing", just not known.
+    if (members === undefined) return { clusterName, choice: { kind: 'unknown' } };
+    const member = members.find((m) => m.metadata.name === clusterName);
     return { clusterName, choice: options.placement.clusterFor(clusterName, member) };
   }
 
@@ -227,19 +231,14 @@ export function createReconciler(options: ReconcilerOptions) {
     // deletion
     if (t.metadata.deletionTimestamp) {
       const placed = clusterOfPlaced(t);
-      if (
-        placed &&
-        options.placement &&
-        (placed.choice.kind === 'unreachable' || placed.choice.kind === 'unknown')
-      ) {
+      if (placed?.choice.kind === 'unknown') return { requeueAfterMs: MEMBER_UNKNOWN_RETRY_MS };
+      if (placed && options.placement && placed.choice.kind === 'unreachable') {
         return finalizeOnUnreachableMember({
           t,
           resolved,
           clusterName: placed.clusterName,
-          why:
-            placed.choice.kind === 'unreachable'
-              ? placed.choice.message
-              : `${placed.clusterName} has not been probed yet`,
+          why: placed.choice.message,
+          ...(placed.choice.since ? { unreachableSince: placed.choice.since } : {}),
           home,
           services,
           log,
@@ -271,6 +270,13 @@ export function createReconciler(options: ReconcilerOptions) {
     let cluster = homeCluster;
     if (options.placement) {
       const placement = options.placement;
+      if (!t.status?.placement && (placement.members()?.length ?? 0) > 0) {
+        // A decision is taken from the API server's copy, never from a cache that may be behind an
+        // earlier one, and written only if that copy is still current: a tenant is placed once.
+        const live = (await home.get({ kind: 'Tenant', name: t.metadata.name })) as TenantObject | undefined;
+        if (!live || live.metadata.uid !== t.metadata.uid) return {};
+        t = live;
+      }
       const ns = homeCluster.observed.namespace(resolved.namespace);
       const outcome = placementStep({
         t,
@@ -288,11 +294,18 @@ export function createReconciler(options: ReconcilerOptions) {
       const newDecision = outcome.kind === 'placed' && !t.status?.placement;
       if (outcome.status) {
         try {
-          const written = await publishStatus(home, events, t, outcome.status);
+          const written = await publishStatus(home, events, t, outcome.status, { guarded: newDecision });
           if (written) t = { ...t, ...(written as TenantObject) };
         } catch (error) {
           if (newDecision) placement.placements.forget(t.metadata.name);
+          // The Tenant changed since it was read: decide again from its new copy.
+          if (newDecision && isConflict(error)) return { requeueAfterMs: RECHECK_AT_ONCE_MS };
           throw error;
+        }
+        if (newDecision && !t.status?.placement) {
+          // Not written (the Tenant is gone): the decision must not keep counting.
+          placement.placements.forget(t.metadata.name);
+          return {};
         }
         if (newDecision) {
           log.info({ cluster: outcome.clusterName }, 'placed the tenant');

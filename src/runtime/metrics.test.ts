@@ -23,6 +23,7 @@ describe('createOperatorMetrics', () => {
     m.observeAuthRequest('register', 'success', 0.05);
     m.memberClusterReady.set({ cluster: 'prod-1' }, 1);
     m.memberClusterProbes.inc({ cluster: 'prod-1', result: 'Ready' });
+    m.memberClusterTenants.set({ cluster: 'prod-1' }, 3);
 
     const text = await m.exposition.metrics();
     const expected: Array<[string, string, string[]]> = [
@@ -43,6 +44,7 @@ describe('createOperatorMetrics', () => {
       ['neurallog_operator_events_dropped_total', 'counter', ['type']],
       ['neurallog_operator_member_cluster_ready', 'gauge', ['cluster']],
       ['neurallog_operator_member_cluster_probes_total', 'counter', ['cluster', 'result']],
+      ['neurallog_operator_member_cluster_tenants', 'gauge', ['cluster']],
     ];
     for (const [name, type, labels] of expected) {
       assert.match(text, new RegExp(`^# HELP ${name} \\S.*$`, 'm'), `${name} has help text`);

@@ -47,6 +47,7 @@ export interface OperatorMetrics {
   readonly authRequestDuration: Histogram<'operation'>;
   readonly memberClusterReady: Gauge<'cluster'>;
   readonly memberClusterProbes: Counter<'cluster' | 'result'>;
+  readonly memberClusterTenants: Gauge<'cluster'>;
 
   /** Everything the operator exposes: the registry and the per-tenant quota series. */
   readonly exposition: MetricsExposition;
@@ -177,6 +178,12 @@ export function createOperatorMetrics(
       memberClusterReady: new Gauge({
         name: 'neurallog_operator_member_cluster_ready',
         help: 'Whether a MemberCluster answers, is ready and grants the operator its permissions (1) or not (0).',
+        labelNames: ['cluster'] as const,
+        registers,
+      }),
+      memberClusterTenants: new Gauge({
+        name: 'neurallog_operator_member_cluster_tenants',
+        help: 'Tenants placed on a MemberCluster.',
         labelNames: ['cluster'] as const,
         registers,
       }),

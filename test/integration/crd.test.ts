@@ -474,6 +474,33 @@ describe('MemberCluster CRD on the API server', { timeout: 300_000 }, () => {
     });
   }
 
+  test('whether a member has a kubeconfig Secret is fixed for its life', async () => {
+    const name = uniqueName('fixed');
+    created.push(name);
+    await cluster.kubectlOk(['apply', '-f', '-'], {
+      input: memberYaml(name, '  kubeconfigSecretRef:\n    name: fixed-kubeconfig'),
+    });
+    const removed = await cluster.kubectl([
+      'patch',
+      'membercluster',
+      name,
+      '--type=json',
+      '-p',
+      '[{"op":"remove","path":"/spec/kubeconfigSecretRef"},{"op":"add","path":"/spec/maxTenants","value":1}]',
+    ]);
+    assert.notEqual(removed.code, 0);
+    assert.match(removed.stderr, /spec\.kubeconfigSecretRef cannot be added or removed/);
+    const renamed = await cluster.kubectl([
+      'patch',
+      'membercluster',
+      name,
+      '--type=merge',
+      '-p',
+      '{"spec":{"kubeconfigSecretRef":{"name":"other-kubeconfig"}}}',
+    ]);
+    assert.equal(renamed.code, 0, 'pointing at another Secret (a new credential) is allowed');
+  });
+
   test('a Tenant placement pin that is no cluster name is rejected, naming the field', async () => {
     const result = await cluster.kubectl(['apply', '-f', '-'], {
       input: tenantYaml(uniqueName('pin'), '  placement:\n    clusterName: Prod_1'),

@@ -70,9 +70,23 @@ describe('operator container image', { skip, timeout: 1_800_000 }, () => {
     const help = await podmanRun(image, ['--help']);
     assert.equal(help.code, 0, help.stderr);
     assert.match(help.stdout, /^Usage: tenant-operator /m);
-    for (const command of ['run', 'render', 'validate', 'crd']) {
+    for (const command of ['run', 'render', 'validate', 'crd', 'cluster']) {
       assert.match(help.stdout, new RegExp(`^\\s+${command}\\b`, 'm'), `lists ${command}`);
     }
+  });
+
+  test('ships config/member for cluster join', async () => {
+    const listed = await podmanRun(
+      image,
+      [
+        '--input-type=module',
+        '-e',
+        "const m = await import('/app/dist/members/member-manifests.js'); console.log((await m.memberManifests()).map((o) => o.kind).join(','))",
+      ],
+      { entrypoint: 'node' },
+    );
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.equal(listed.stdout.trim(), 'Namespace,ServiceAccount,ClusterRole,ClusterRoleBinding,Secret');
   });
 
   describe('configured in-cluster on the local control plane', () => {

@@ -1,14 +1,17 @@
-// Placement over MemberClusters on a real API server, with the operator under the shipped
-// config/rbac. The two members here are the management cluster itself (MemberClusters without a
-// kubeconfig Secret), so every placed tenant is also provisioned and must become Ready: 30 tenants
-// created at once are all placed, none over capacity, spread by fill ratio; a pin and a selector
-// are honoured; a cordoned member takes nothing new; full members leave a tenant Pending with a
-// reason per member until capacity is raised; a changed spec.placement is reported, not applied.
+// Placement over MemberClusters, on three local control planes: the management cluster, with the
+// operator under the shipped config/rbac, and two members joined with `tenant-operator cluster
+// join` (config/member on each), of maxTenants 10 and 25. Every placed tenant is provisioned on
+// its member and must become Ready: 30 tenants created at once are all placed, none over
+// capacity, spread by fill ratio; a pin and a selector are honoured; a cordoned member takes
+// nothing new; full members leave a tenant Pending with a reason per member until capacity is
+// raised; a changed spec.placement is reported, not applied; a MemberCluster with tenants is not
+// deleted until they are gone.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Placements } from '../../src/placement/placements.ts';
 import type { MemberClusterObject } from '../../src/members/member-controller.ts';
-import { type TestCluster, uniqueName } from '../cluster/fixture.ts';
+import { type TestCluster, uniqueName, useSiblingCluster } from '../cluster/fixture.ts';
+import { tenantOperatorCli } from '../operator/cli.ts';
 import { notYet, waitFor } from '../cluster/wait.ts';
 import { type OperatorEnvironment, startEnvironment } from '../operator/environment.ts';
 import {
@@ -32,19 +35,31 @@ describe('placement over member clusters', { timeout: 900_000 }, () => {
   const burst = Array.from({ length: 30 }, (_, i) => `${prefix}-${i}`);
   const tenants: string[] = [...burst];
 
+  const memberClusters = new Map<string, TestCluster>();
+
   before(async () => {
     env = await startEnvironment('placement', { args: ['--member-probe-interval', '1s'] });
     ({ cluster } = env);
-    for (const [name, max, size] of [
-      [small, 10, 'small'],
-      [large, 25, 'large'],
+    for (const [name, max, size, sibling] of [
+      [small, 10, 'small', 'member-a'],
+      [large, 25, 'large', 'member-b'],
     ] as const) {
-      await cluster.apply({
-        apiVersion: 'neurallog.io/v1',
-        kind: 'MemberCluster',
-        metadata: { name, labels: { size } },
-        spec: { maxTenants: max },
-      });
+      const member = await useSiblingCluster(sibling);
+      memberClusters.set(name, member);
+      const joined = await tenantOperatorCli([
+        'cluster',
+        'join',
+        name,
+        '--kubeconfig-of-member',
+        member.kubeconfigPath,
+        '--kubeconfig',
+        cluster.kubeconfigPath,
+        '--max-tenants',
+        String(max),
+        '--label',
+        `size=${size}`,
+      ]);
+      assert.equal(joined.code, 0, joined.stderr);
     }
     for (const name of [small, large]) {
       await waitFor(
@@ -62,7 +77,17 @@ describe('placement over member clusters', { timeout: 900_000 }, () => {
   after(async () => {
     await cluster?.kubectl(['delete', 'tenants', ...tenants, '--ignore-not-found', '--wait=false']);
     for (const t of tenants) await waitForGone(cluster, ['tenant', t], 180_000).catch(() => undefined);
-    await cluster?.kubectl(['delete', 'memberclusters', small, large, '--ignore-not-found']);
+    for (const [name, member] of memberClusters) {
+      await tenantOperatorCli([
+        'cluster',
+        'leave',
+        name,
+        '--kubeconfig',
+        cluster.kubeconfigPath,
+        '--kubeconfig-of-member',
+        member.kubeconfigPath,
+      ]);
+    }
     await env?.close();
   });
 
@@ -114,6 +139,15 @@ describe('placement over member clusters', { timeout: 900_000 }, () => {
     assert.deepEqual(Object.fromEntries(placed), Object.fromEntries(expected.counts()));
     assert.ok((placed.get(small) ?? 0) <= 10 && (placed.get(large) ?? 0) <= 25);
     for (const name of burst) await waitForReady(cluster, name, 300_000);
+    for (const name of burst.slice(0, 4)) {
+      const where = (await placementOf(name))!.clusterName;
+      const other = where === small ? large : small;
+      assert.ok(
+        await memberClusters.get(where)!.getJson(['namespace', `tenant-${name}`]),
+        `${name} is on ${where}`,
+      );
+      assert.equal(await memberClusters.get(other)!.getJson(['namespace', `tenant-${name}`]), undefined);
+    }
     await waitFor(
       async () => {
         const m = await cluster.getJson<MemberClusterObject>(['membercluster', large]);
@@ -155,8 +189,12 @@ describe('placement over member clusters', { timeout: 900_000 }, () => {
     assert.match(why, new RegExp(`${large}: cordoned \\(spec\\.unschedulable\\)`));
     assert.match(why, new RegExp(`${small}: labels do not match`));
     assert.equal((await getTenant(cluster, cordoned))?.status?.phase, 'Pending');
-    const ns = await cluster.getJson(['namespace', `tenant-${cordoned}`]);
-    assert.equal(ns, undefined, 'nothing is made for a tenant that is not placed');
+    for (const member of memberClusters.values())
+      assert.equal(
+        await member.getJson(['namespace', `tenant-${cordoned}`]),
+        undefined,
+        'nothing is made for a tenant that is not placed',
+      );
     await cluster.kubectlOk([
       'patch',
       'membercluster',

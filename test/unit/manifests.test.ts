@@ -134,7 +134,7 @@ function operatorVerbs(): Map<string, Set<string>> {
   add(`${tenants}/finalizers`, ['update']);
   // The MemberCluster cache and the members' Ready condition (src/members).
   const members = `${groupOf(MEMBER_CLUSTER_TYPE)}/${MEMBER_CLUSTER_TYPE.plural}`;
-  add(members, ['list', 'watch', 'patch']);
+  add(members, ['get', 'list', 'watch', 'patch']);
   add(`${members}/status`, ['patch']);
   // list: why a component is not ready (its pods; a StatefulSet's FailedCreate events).
   add(`${groupOf(EVENT_TYPE)}/${EVENT_TYPE.plural}`, ['create', 'patch', 'list']);
