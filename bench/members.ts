@@ -21,7 +21,7 @@ import { repoRoot } from '../test/cluster/config.ts';
 import { uniqueName, useCluster, useSiblingCluster } from '../test/cluster/fixture.ts';
 import { notYet, waitFor } from '../test/cluster/wait.ts';
 import { startAuthPeer } from '../test/auth-peer/peer.ts';
-import { tenantOperatorCli } from '../test/operator/cli.ts';
+import { joinArgs, tenantOperatorCli } from '../test/operator/cli.ts';
 import { startOperator } from '../test/operator/harness.ts';
 import { installCrd, tenantManifest, waitForGone, waitForReady } from '../test/operator/tenants.ts';
 import { type AuditEvent, JsonLinesTail, countRequests, isOperator } from './lib/audit.ts';
@@ -56,15 +56,9 @@ const local = `${prefix}-local`;
 const names = Array.from({ length: n }, (_, i) => `${prefix}-${i}`);
 
 try {
-  const joined = await tenantOperatorCli([
-    'cluster',
-    'join',
-    remote,
-    '--kubeconfig-of-member',
-    member.kubeconfigPath,
-    '--kubeconfig',
-    management.kubeconfigPath,
-  ]);
+  const joined = await tenantOperatorCli(
+    joinArgs(remote, { member: member.kubeconfigPath, management: management.kubeconfigPath }),
+  );
   if (joined.code !== 0) throw new Error(`cluster join failed: ${joined.stderr}`);
   await management.apply({
     apiVersion: 'neurallog.io/v1',

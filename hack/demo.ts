@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { clusterDir, repoRoot } from '../test/cluster/config.ts';
 import { down, up } from '../test/cluster/cluster.ts';
 import { notYet, waitFor } from '../test/cluster/wait.ts';
+import { joinArgs, tenantOperatorCli } from '../test/operator/cli.ts';
 
 const node = join(repoRoot, 'node_modules', '.bin', 'node');
 const stateFile = join(clusterDir(), 'demo.json');
@@ -70,17 +71,6 @@ function membersFlag(argv: readonly string[]): number {
   const n = Number(argv[at + 1]);
   if (!Number.isInteger(n) || n < 1 || n > 5) throw new Error('--members: give a whole number from 1 to 5');
   return n;
-}
-
-function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(node, [join(repoRoot, 'src/cli/main.ts'), ...args], { cwd: repoRoot });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
-  });
 }
 
 async function demoUp(): Promise<void> {
@@ -176,19 +166,16 @@ async function demoUp(): Promise<void> {
         volumeBindingMode: 'Immediate',
       }),
     );
-    const joined = await cli([
-      'cluster',
-      'join',
-      name,
-      '--kubeconfig-of-member',
-      member.kubeconfigPath,
-      '--kubeconfig',
-      cluster.kubeconfigPath,
-      '--max-tenants',
-      '10',
-      '--label',
-      `env=${i === 0 ? 'prod' : 'staging'}`,
-    ]);
+    const joined = await tenantOperatorCli(
+      joinArgs(
+        name,
+        { member: member.kubeconfigPath, management: cluster.kubeconfigPath },
+        '--max-tenants',
+        '10',
+        '--label',
+        `env=${i === 0 ? 'prod' : 'staging'}`,
+      ),
+    );
     if (joined.code !== 0) throw new Error(`cluster join ${name}: ${joined.stderr}`);
     process.stdout.write(joined.stdout);
   }

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
-import { tenantOperatorCli } from '../operator/cli.ts';
+import { joinArgs as joinCommand, tenantOperatorCli } from '../operator/cli.ts';
 import { type TestCluster, uniqueName, useSiblingCluster } from '../cluster/fixture.ts';
 import { notYet, waitFor } from '../cluster/wait.ts';
 import { type OperatorEnvironment, startEnvironment } from '../operator/environment.ts';
@@ -53,16 +53,8 @@ describe('cluster join and leave', { timeout: 600_000 }, () => {
     await env?.close();
   });
 
-  const joinArgs = (...extra: string[]) => [
-    'cluster',
-    'join',
-    name,
-    '--kubeconfig-of-member',
-    member.kubeconfigPath,
-    '--kubeconfig',
-    management.kubeconfigPath,
-    ...extra,
-  ];
+  const joinArgs = (...extra: string[]) =>
+    joinCommand(name, { member: member.kubeconfigPath, management: management.kubeconfigPath }, ...extra);
 
   test('bad input is refused, naming it, before anything is written', async () => {
     const cliRequests = async (cluster: TestCluster) =>

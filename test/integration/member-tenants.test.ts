@@ -13,7 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import { startComponent, stopComponent } from '../cluster/cluster.ts';
 import { type TestCluster, uniqueName, useSiblingCluster } from '../cluster/fixture.ts';
 import { notYet, waitFor } from '../cluster/wait.ts';
-import { tenantOperatorCli } from '../operator/cli.ts';
+import { joinArgs, tenantOperatorCli } from '../operator/cli.ts';
 import { type OperatorEnvironment, startEnvironment } from '../operator/environment.ts';
 import { OPERATOR_NAMESPACE } from '../operator/service-account.ts';
 import {
@@ -63,17 +63,14 @@ describe('tenants on a member cluster', { timeout: 900_000 }, () => {
     });
     management = env.cluster;
     member = await useSiblingCluster('member-a');
-    const joined = await tenantOperatorCli([
-      'cluster',
-      'join',
-      remote,
-      '--kubeconfig-of-member',
-      member.kubeconfigPath,
-      '--kubeconfig',
-      management.kubeconfigPath,
-      '--label',
-      'where=remote',
-    ]);
+    const joined = await tenantOperatorCli(
+      joinArgs(
+        remote,
+        { member: member.kubeconfigPath, management: management.kubeconfigPath },
+        '--label',
+        'where=remote',
+      ),
+    );
     assert.equal(joined.code, 0, joined.stderr);
     await management.apply({
       apiVersion: 'neurallog.io/v1',

@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { Placements } from '../../src/placement/placements.ts';
 import type { MemberClusterObject } from '../../src/members/member-controller.ts';
 import { type TestCluster, uniqueName, useSiblingCluster } from '../cluster/fixture.ts';
-import { tenantOperatorCli } from '../operator/cli.ts';
+import { joinArgs, tenantOperatorCli } from '../operator/cli.ts';
 import { notYet, waitFor } from '../cluster/wait.ts';
 import { type OperatorEnvironment, startEnvironment } from '../operator/environment.ts';
 import {
@@ -46,19 +46,16 @@ describe('placement over member clusters', { timeout: 900_000 }, () => {
     ] as const) {
       const member = await useSiblingCluster(sibling);
       memberClusters.set(name, member);
-      const joined = await tenantOperatorCli([
-        'cluster',
-        'join',
-        name,
-        '--kubeconfig-of-member',
-        member.kubeconfigPath,
-        '--kubeconfig',
-        cluster.kubeconfigPath,
-        '--max-tenants',
-        String(max),
-        '--label',
-        `size=${size}`,
-      ]);
+      const joined = await tenantOperatorCli(
+        joinArgs(
+          name,
+          { member: member.kubeconfigPath, management: cluster.kubeconfigPath },
+          '--max-tenants',
+          String(max),
+          '--label',
+          `size=${size}`,
+        ),
+      );
       assert.equal(joined.code, 0, joined.stderr);
     }
     for (const name of [small, large]) {

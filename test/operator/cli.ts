@@ -24,3 +24,21 @@ export function tenantOperatorCli(args: string[], timeoutMs = 120_000): Promise<
     child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
   });
 }
+
+/** The arguments of `tenant-operator cluster join NAME` between two clusters' kubeconfigs. */
+export function joinArgs(
+  name: string,
+  kubeconfigs: { member: string; management: string },
+  ...extra: string[]
+): string[] {
+  return [
+    'cluster',
+    'join',
+    name,
+    '--kubeconfig-of-member',
+    kubeconfigs.member,
+    '--kubeconfig',
+    kubeconfigs.management,
+    ...extra,
+  ];
+}
