@@ -86,7 +86,7 @@ describe('probeMember', () => {
       ready: false,
       reason: 'Forbidden',
       message:
-        "the operator's identity on prod-1 cannot create namespaces, patch deployments.apps: apply config/member/ there (tenant-operator cluster join does)",
+        "the operator's identity on prod-1 cannot create namespaces; patch deployments.apps: apply config/member/ there (tenant-operator cluster join does)",
     });
   });
 

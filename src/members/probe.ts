@@ -5,6 +5,7 @@
  * request has the member's own deadline, so a member that does not answer costs one timeout.
  */
 import type { MemberNotReadyReason } from '../api/member-cluster.ts';
+import { CHILD_TYPES } from '../kube/resources.ts';
 import { KubeApiError, KubeConnectionError, type KubeRest } from '../kube/rest.ts';
 
 export type MemberHealth =
@@ -16,21 +17,26 @@ export interface Permission {
   verb: string;
 }
 
+const groupOf = (apiVersion: string) => (apiVersion.includes('/') ? apiVersion.split('/')[0]! : '');
+
 /**
- * What the operator must be able to do on a member: one write of each kind it makes and the
- * watches its caches hold. Not every rule of the ClusterRole, so that a probe stays cheap; a rule
- * missing beyond these shows as a 403 on the tenant that needs it.
+ * What the operator must be able to do on a member: one write of each kind it makes, and list and
+ * watch of every kind its caches hold there (without those the caches never load, and the
+ * member's tenants would wait with no word of why). Not every rule of the ClusterRole, so that a
+ * probe stays cheap; a rule missing beyond these shows as a 403 on the tenant that needs it.
  */
 export const REQUIRED_PERMISSIONS: readonly Permission[] = [
   { group: '', resource: 'namespaces', verb: 'create' },
   { group: '', resource: 'namespaces', verb: 'delete' },
-  { group: '', resource: 'namespaces', verb: 'watch' },
   { group: '', resource: 'secrets', verb: 'create' },
   { group: '', resource: 'resourcequotas', verb: 'patch' },
   { group: 'rbac.authorization.k8s.io', resource: 'roles', verb: 'create' },
   { group: 'networking.k8s.io', resource: 'networkpolicies', verb: 'patch' },
   { group: 'apps', resource: 'statefulsets', verb: 'patch' },
   { group: 'apps', resource: 'deployments', verb: 'patch' },
+  ...CHILD_TYPES.flatMap((t) =>
+    (['list', 'watch'] as const).map((verb) => ({ group: groupOf(t.apiVersion), resource: t.plural, verb })),
+  ),
 ];
 
 const SSAR_PATH = '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews';
@@ -44,7 +50,15 @@ export interface ProbeOptions {
   timeoutMs: number;
 }
 
-const describe = (p: Permission) => `${p.verb} ${p.resource}${p.group ? `.${p.group}` : ''}`;
+/** `create, delete namespaces; patch deployments.apps`: the verbs missing, by resource. */
+function describeMissing(missing: readonly Permission[]): string {
+  const byResource = new Map<string, string[]>();
+  for (const p of missing) {
+    const resource = `${p.resource}${p.group ? `.${p.group}` : ''}`;
+    byResource.set(resource, [...(byResource.get(resource) ?? []), p.verb]);
+  }
+  return [...byResource].map(([resource, verbs]) => `${verbs.join(', ')} ${resource}`).join('; ');
+}
 
 function failed(error: unknown, options: ProbeOptions): MemberHealth {
   if (error instanceof KubeConnectionError || (error instanceof Error && error.name === 'TimeoutError')) {
@@ -110,7 +124,7 @@ export async function probeMember(rest: KubeRest, options: ProbeOptions): Promis
         return {
           ready: false,
           reason: 'Forbidden',
-          message: `the operator's identity on ${options.member} cannot ${missing.map(describe).join(', ')}: apply config/member/ there (tenant-operator cluster join does)`,
+          message: `the operator's identity on ${options.member} cannot ${describeMissing(missing)}: apply config/member/ there (tenant-operator cluster join does)`,
         };
       }
     }

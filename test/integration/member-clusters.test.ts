@@ -183,7 +183,10 @@ describe('MemberCluster health', { timeout: 600_000 }, () => {
     await writeSecret(`${name}-kubeconfig`, await kubeconfigText(await serviceAccount(`${name}-sa`, true)));
     await createMember(name, { kubeconfigSecretRef: { name: `${name}-kubeconfig` } });
     const m = await waitForReady(name, 'False', 'Forbidden');
-    assert.match(readyOf(m)?.message ?? '', /cannot create namespaces, delete namespaces, watch namespaces/);
+    assert.match(
+      readyOf(m)?.message ?? '',
+      /cannot create, delete, list, watch namespaces; create, list, watch secrets/,
+    );
     assert.match(readyOf(m)?.message ?? '', /apply config\/member\/ there/);
   });
 
