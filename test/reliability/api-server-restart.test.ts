@@ -84,7 +84,9 @@ describe(
           await stopComponent(cluster.cluster, APISERVER);
           await startComponent(cluster.cluster, APISERVER, { args: originalArgs });
         }
-        await cluster.kubectl(['delete', 'tenant', ...tenants, '--ignore-not-found', '--timeout=180s']);
+        await cluster.kubectl(['delete', 'tenant', ...tenants, '--ignore-not-found', '--timeout=180s'], {
+          timeoutMs: 200_000,
+        });
       }
       await operator?.stop();
       await peer?.close();

@@ -223,7 +223,9 @@ export async function runCrashChaos(options: ChaosOptions): Promise<ChaosReport>
     await operator.stop();
     const left = names.filter((n) => !toDelete.has(n));
     const restart = await startOperator({ cluster, authUrl: peer.url, name: `chaos-${seed}-cleanup` });
-    await cluster.kubectl(['delete', 'tenants', ...left, '--ignore-not-found', '--timeout=300s']);
+    await cluster.kubectl(['delete', 'tenants', ...left, '--ignore-not-found', '--timeout=300s'], {
+      timeoutMs: 320_000,
+    });
     await restart.stop();
     await peer.close();
   }

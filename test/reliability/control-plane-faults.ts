@@ -144,7 +144,9 @@ export async function runControlPlaneFault(
       audit,
     };
   } finally {
-    await cluster.kubectl(['delete', 'tenants', ...names, '--ignore-not-found', '--timeout=300s']);
+    await cluster.kubectl(['delete', 'tenants', ...names, '--ignore-not-found', '--timeout=300s'], {
+      timeoutMs: 320_000,
+    });
     await operator.stop();
     await peer.close();
   }

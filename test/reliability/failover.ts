@@ -138,7 +138,9 @@ export async function runFailover(options: {
     // Also when something above failed: Tenants left with finalizers and no operator would wait on
     // the next test's operator, and a replica left running would keep the test process alive.
     await cluster
-      .kubectl(['delete', 'tenants', ...names, '--ignore-not-found', '--timeout=300s'])
+      .kubectl(['delete', 'tenants', ...names, '--ignore-not-found', '--timeout=300s'], {
+        timeoutMs: 320_000,
+      })
       .catch(() => undefined);
     await Promise.allSettled(started.map((operator) => operator.stop()));
     await peer.close();
