@@ -22,6 +22,7 @@ import { uniqueName, useCluster, useSiblingCluster } from '../test/cluster/fixtu
 import { notYet, waitFor } from '../test/cluster/wait.ts';
 import { startAuthPeer } from '../test/auth-peer/peer.ts';
 import { joinArgs, tenantOperatorCli } from '../test/operator/cli.ts';
+import { waitForMembersReady } from '../test/operator/members.ts';
 import { startOperator } from '../test/operator/harness.ts';
 import { installCrd, tenantManifest, waitForGone, waitForReady } from '../test/operator/tenants.ts';
 import { type AuditEvent, JsonLinesTail, countRequests, isOperator } from './lib/audit.ts';
@@ -66,19 +67,7 @@ try {
     metadata: { name: local },
     spec: {},
   });
-  for (const name of [remote, local]) {
-    await waitFor(
-      async () => {
-        const m = await management.getJson<{
-          status?: { conditions?: Array<{ type: string; status: string }> };
-        }>(['membercluster', name]);
-        return m?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')
-          ? true
-          : notYet();
-      },
-      { timeoutMs: 60_000, description: `MemberCluster ${name} Ready` },
-    );
-  }
+  await waitForMembersReady(management, [remote, local]);
 
   // 1. placement latency
   const manifests = names.map((name, i) =>

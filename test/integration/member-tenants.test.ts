@@ -16,6 +16,7 @@ import { notYet, waitFor } from '../cluster/wait.ts';
 import { joinArgs, tenantOperatorCli } from '../operator/cli.ts';
 import { type OperatorEnvironment, startEnvironment } from '../operator/environment.ts';
 import { OPERATOR_NAMESPACE } from '../operator/service-account.ts';
+import { waitForMembersReady } from '../operator/members.ts';
 import {
   type TenantJson,
   getTenant,
@@ -78,17 +79,7 @@ describe('tenants on a member cluster', { timeout: 900_000 }, () => {
       metadata: { name: local, labels: { where: 'local' } },
       spec: {},
     });
-    for (const name of [remote, local]) {
-      await waitFor(
-        async () => {
-          const m = await management.getJson<MemberStatusJson>(['membercluster', name]);
-          return m?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')
-            ? true
-            : notYet();
-        },
-        { timeoutMs: 60_000, description: `MemberCluster ${name} Ready` },
-      );
-    }
+    await waitForMembersReady(management, [remote, local]);
   });
 
   after(async () => {

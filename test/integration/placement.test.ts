@@ -12,6 +12,7 @@ import { Placements } from '../../src/placement/placements.ts';
 import type { MemberClusterObject } from '../../src/members/member-controller.ts';
 import { type TestCluster, uniqueName, useSiblingCluster } from '../cluster/fixture.ts';
 import { joinArgs, tenantOperatorCli } from '../operator/cli.ts';
+import { waitForMembersReady } from '../operator/members.ts';
 import { notYet, waitFor } from '../cluster/wait.ts';
 import { type OperatorEnvironment, startEnvironment } from '../operator/environment.ts';
 import {
@@ -58,17 +59,7 @@ describe('placement over member clusters', { timeout: 900_000 }, () => {
       );
       assert.equal(joined.code, 0, joined.stderr);
     }
-    for (const name of [small, large]) {
-      await waitFor(
-        async () => {
-          const m = await cluster.getJson<MemberClusterObject>(['membercluster', name]);
-          return m?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')
-            ? true
-            : notYet();
-        },
-        { timeoutMs: 60_000, description: `MemberCluster ${name} Ready` },
-      );
-    }
+    await waitForMembersReady(cluster, [small, large]);
   });
 
   after(async () => {
