@@ -21,7 +21,7 @@ import { repoRoot } from '../test/cluster/config.ts';
 import { uniqueName, useCluster, useSiblingCluster } from '../test/cluster/fixture.ts';
 import { notYet, waitFor } from '../test/cluster/wait.ts';
 import { startAuthPeer } from '../test/auth-peer/peer.ts';
-import { joinArgs, tenantOperatorCli } from '../test/operator/cli.ts';
+import { joinArgs, leaveArgs, tenantOperatorCli } from '../test/operator/cli.ts';
 import { waitForMembersReady } from '../test/operator/members.ts';
 import { startOperator } from '../test/operator/harness.ts';
 import { installCrd, tenantManifest, waitForGone, waitForReady } from '../test/operator/tenants.ts';
@@ -189,15 +189,9 @@ try {
 } finally {
   await management.kubectl(['delete', 'tenants', ...names, '--ignore-not-found', '--wait=false']);
   for (const name of names) await waitForGone(management, ['tenant', name], 300_000).catch(() => undefined);
-  await tenantOperatorCli([
-    'cluster',
-    'leave',
-    remote,
-    '--kubeconfig',
-    management.kubeconfigPath,
-    '--kubeconfig-of-member',
-    member.kubeconfigPath,
-  ]);
+  await tenantOperatorCli(
+    leaveArgs(remote, { member: member.kubeconfigPath, management: management.kubeconfigPath }),
+  );
   await management.kubectl(['delete', 'membercluster', local, '--ignore-not-found']);
   await operator.stop();
   await peer.close();

@@ -13,7 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import { startComponent, stopComponent } from '../cluster/cluster.ts';
 import { type TestCluster, uniqueName, useSiblingCluster } from '../cluster/fixture.ts';
 import { notYet, waitFor } from '../cluster/wait.ts';
-import { joinArgs, tenantOperatorCli } from '../operator/cli.ts';
+import { joinArgs, leaveArgs, tenantOperatorCli } from '../operator/cli.ts';
 import { type OperatorEnvironment, startEnvironment } from '../operator/environment.ts';
 import { OPERATOR_NAMESPACE } from '../operator/service-account.ts';
 import { waitForMembersReady } from '../operator/members.ts';
@@ -93,15 +93,9 @@ describe('tenants on a member cluster', { timeout: 900_000 }, () => {
       '--ignore-not-found',
       '--wait=false',
     ]);
-    await tenantOperatorCli([
-      'cluster',
-      'leave',
-      remote,
-      '--kubeconfig',
-      management.kubeconfigPath,
-      '--kubeconfig-of-member',
-      member.kubeconfigPath,
-    ]);
+    await tenantOperatorCli(
+      leaveArgs(remote, { member: member.kubeconfigPath, management: management.kubeconfigPath }),
+    );
     await management?.kubectl(['delete', 'membercluster', local, '--ignore-not-found']);
     await env?.close();
   });

@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { Placements } from '../../src/placement/placements.ts';
 import type { MemberClusterObject } from '../../src/members/member-controller.ts';
 import { type TestCluster, uniqueName, useSiblingCluster } from '../cluster/fixture.ts';
-import { joinArgs, tenantOperatorCli } from '../operator/cli.ts';
+import { joinArgs, leaveArgs, tenantOperatorCli } from '../operator/cli.ts';
 import { waitForMembersReady } from '../operator/members.ts';
 import { notYet, waitFor } from '../cluster/wait.ts';
 import { type OperatorEnvironment, startEnvironment } from '../operator/environment.ts';
@@ -66,15 +66,9 @@ describe('placement over member clusters', { timeout: 900_000 }, () => {
     await cluster?.kubectl(['delete', 'tenants', ...tenants, '--ignore-not-found', '--wait=false']);
     for (const t of tenants) await waitForGone(cluster, ['tenant', t], 180_000).catch(() => undefined);
     for (const [name, member] of memberClusters) {
-      await tenantOperatorCli([
-        'cluster',
-        'leave',
-        name,
-        '--kubeconfig',
-        cluster.kubeconfigPath,
-        '--kubeconfig-of-member',
-        member.kubeconfigPath,
-      ]);
+      await tenantOperatorCli(
+        leaveArgs(name, { member: member.kubeconfigPath, management: cluster.kubeconfigPath }),
+      );
     }
     await env?.close();
   });

@@ -42,3 +42,16 @@ export function joinArgs(
     ...extra,
   ];
 }
+
+/** The arguments of `tenant-operator cluster leave NAME`, removing the member's RBAC too. */
+export function leaveArgs(name: string, kubeconfigs: { member: string; management: string }): string[] {
+  return [
+    'cluster',
+    'leave',
+    name,
+    '--kubeconfig',
+    kubeconfigs.management,
+    '--kubeconfig-of-member',
+    kubeconfigs.member,
+  ];
+}
