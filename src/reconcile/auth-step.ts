@@ -1,11 +1,14 @@
 /**
- * Registration with the Auth service (SPEC §5): once, remembered in status (a registered tenant
- * makes no further calls), described in words that stay the same while the cause does.
+ * The Auth service steps: registration (SPEC §5) once, remembered in status (a registered tenant
+ * makes no further calls), and deregistration when the Tenant is deleted (SPEC §6), described in
+ * words that stay the same while the cause does.
  */
 import type { ResolvedTenant } from '../api/resolve.ts';
 import type { TenantStatus } from '../api/status.ts';
 import { AuthServiceError, AuthServiceRejectedError } from '../auth/errors.ts';
-import type { AuthPort } from './ports.ts';
+import type { Logger } from 'pino';
+import type { AuthPort, ReconcileServices, TenantObject } from './ports.ts';
+import { tenantEvent } from './publish.ts';
 import { type AuthState, authStateFromStatus } from './status.ts';
 
 /** The failure in words stable for the same cause (no body excerpts). */
@@ -34,5 +37,68 @@ export async function registerWithAuth(
     return error instanceof AuthServiceRejectedError
       ? { state: 'rejected', message }
       : { state: 'unavailable', message };
+  }
+}
+
+/** Where deregistration stands while a Tenant is deleted. */
+export type Deregistration =
+  | { state: 'pending' }
+  | { state: 'deregistered' }
+  | { state: 'gaveUp' }
+  /** It failed; the deletion waits for it `retryInMs` more at most (--auth-deregister-timeout). */
+  | { state: 'failing'; message: string; retryInMs: number };
+
+export const DEREGISTRATION_GAVE_UP = 'DeregistrationTimedOut';
+const DEREGISTER_RETRY_MS = 15_000;
+const iso = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+export interface DeregistrationInput {
+  t: TenantObject;
+  /** Undefined when the spec cannot be read any more: there is no id to deregister. */
+  resolved: ResolvedTenant | undefined;
+  /** The id is someone else's too (their namespace): deregistering it would cut them off. */
+  idOwnedElsewhere: boolean;
+  services: Pick<ReconcileServices, 'auth' | 'events' | 'now' | 'authDeregisterTimeoutMs'>;
+  log: Logger;
+}
+
+/**
+ * Deregisters a Tenant being deleted (SPEC §6), once: what status already says (deregistered, or
+ * given up) is not tried again. A failure is retried until `--auth-deregister-timeout` after the
+ * deletion; past it the deletion goes on with a Warning `AuthDeregistrationTimedOut` and the state
+ * `gaveUp`, which status keeps, so the Warning is sent once.
+ */
+export async function deregisterFromAuth(input: DeregistrationInput): Promise<Deregistration> {
+  const { t, resolved: r, services, log } = input;
+  if (!r || !r.authEnabled) return { state: 'deregistered' };
+  const condition = t.status?.conditions?.find((c) => c.type === 'AuthRegistered');
+  if (condition?.reason === DEREGISTRATION_GAVE_UP) return { state: 'gaveUp' };
+  if (authStateFromStatus(t.status)?.state === 'deregistered') return { state: 'deregistered' };
+  if (input.idOwnedElsewhere) return { state: 'pending' };
+  try {
+    await services.auth.deregister(r.id);
+    log.info({ tenantId: r.id }, 'deregistered from the Auth service');
+    return { state: 'deregistered' };
+  } catch (error) {
+    const now = services.now();
+    const deletedAt = new Date(t.metadata.deletionTimestamp ?? now.toISOString()).getTime();
+    const deadline = deletedAt + services.authDeregisterTimeoutMs;
+    const remaining = deadline - now.getTime();
+    if (remaining > 0) {
+      log.warn({ err: error }, 'deregistration failed; will retry');
+      return {
+        state: 'failing',
+        message: `Deregistration from the Auth service failed: ${authFailure(error)}; deletion waits for it until ${iso(new Date(deadline))} (--auth-deregister-timeout)`,
+        retryInMs: Math.min(remaining, DEREGISTER_RETRY_MS),
+      };
+    }
+    await tenantEvent(
+      services.events,
+      t,
+      'Warning',
+      'AuthDeregistrationTimedOut',
+      `Gave up deregistering from the Auth service after ${Math.round(services.authDeregisterTimeoutMs / 1000)} s (${authFailure(error)}); deleting anyway. Remove tenant ${r.id} from the Auth service by hand`,
+    );
+    return { state: 'gaveUp' };
   }
 }

@@ -7,33 +7,18 @@ import type { Logger } from 'pino';
 import type { ResolvedTenant } from '../api/resolve.ts';
 import type { Condition, TenantStatus } from '../api/status.ts';
 import { FINALIZER } from '../render/meta.ts';
-import { authFailure } from './auth-step.ts';
+import { DEREGISTRATION_GAVE_UP, type Deregistration, deregisterFromAuth } from './auth-step.ts';
 import { terminationDetail } from './namespace-state.ts';
 import { type TenantIdentity, isOwnedNamespace } from './ownership.ts';
 import type { ReconcileServices, TenantCluster, TenantObject } from './ports.ts';
 import { publishStatus, tenantEvent } from './publish.ts';
-import { authStateFromStatus, nextCondition } from './status.ts';
+import { nextCondition } from './status.ts';
 import type { KubeObject, KubeWriter } from '../kube/objects.ts';
 
 const NAMESPACE_RECHECK_MS = 5_000;
-const DEREGISTER_RETRY_MS = 15_000;
-const DEREGISTRATION_GAVE_UP = 'DeregistrationTimedOut';
-
-/** Where deregistration stands while a Tenant is deleted. */
-export type Deregistration =
-  | { state: 'pending' }
-  | { state: 'deregistered' }
-  | { state: 'gaveUp' }
-  | { state: 'failing'; message: string };
 
 function setCondition(c: Condition, to: Condition['status'], reason: string, message: string, at: Date) {
   return nextCondition(c, c.type, { status: to, reason, message }, at, c.observedGeneration);
-}
-
-function gaveUpDeregistering(status: TenantStatus | undefined): boolean {
-  return (status?.conditions ?? []).some(
-    (c) => c.type === 'AuthRegistered' && c.reason === DEREGISTRATION_GAVE_UP,
-  );
 }
 
 /** Status of a Tenant being deleted: Terminating, not Ready (saying on what it waits), and the Auth outcome. */
@@ -94,48 +79,21 @@ export async function finalizeTenant(input: DeletionInput): Promise<{ requeueAft
     id: r.id,
     namespace: r.namespace,
   };
-  const auth = r?.authEnabled === false ? undefined : authStateFromStatus(t.status);
-  let deregistration: Deregistration = gaveUpDeregistering(t.status)
-    ? { state: 'gaveUp' }
-    : auth?.state === 'deregistered' || r?.authEnabled === false
-      ? { state: 'deregistered' }
-      : { state: 'pending' };
   const ns = identity ? await lookupNamespace(cluster, identity.namespace) : undefined;
   const owned =
     ns !== undefined && identity !== undefined && isOwnedNamespace(ns, identity, cluster.ownership);
   // A namespace someone else owns means the tenant id is theirs too (another Tenant with the same
   // spec.tenantId, say): deregistering it would cut them off from the Auth service.
-  const idOwnedElsewhere = ns !== undefined && !owned;
-  if (r && r.authEnabled && deregistration.state === 'pending' && !idOwnedElsewhere) {
-    try {
-      await services.auth.deregister(r.id);
-      deregistration = { state: 'deregistered' };
-      log.info({ tenantId: r.id }, 'deregistered from the Auth service');
-    } catch (error) {
-      const deletedAt = new Date(t.metadata.deletionTimestamp ?? now().toISOString()).getTime();
-      const deadline = deletedAt + services.authDeregisterTimeoutMs;
-      const remaining = deadline - now().getTime();
-      if (remaining > 0) {
-        const until = new Date(deadline).toISOString().replace(/\.\d{3}Z$/, 'Z');
-        const message = `Deregistration from the Auth service failed: ${authFailure(error)}; deletion waits for it until ${until} (--auth-deregister-timeout)`;
-        await publishStatus(
-          home,
-          events,
-          t,
-          terminatingStatus(t.status, { state: 'failing', message }, undefined, now()),
-        );
-        log.warn({ err: error }, 'deregistration failed; will retry');
-        return { requeueAfterMs: Math.min(remaining, DEREGISTER_RETRY_MS) };
-      }
-      await tenantEvent(
-        events,
-        t,
-        'Warning',
-        'AuthDeregistrationTimedOut',
-        `Gave up deregistering from the Auth service after ${Math.round(services.authDeregisterTimeoutMs / 1000)} s (${authFailure(error)}); deleting anyway. Remove tenant ${r.id} from the Auth service by hand`,
-      );
-      deregistration = { state: 'gaveUp' };
-    }
+  const deregistration = await deregisterFromAuth({
+    t,
+    resolved: r,
+    idOwnedElsewhere: ns !== undefined && !owned,
+    services,
+    log,
+  });
+  if (deregistration.state === 'failing') {
+    await publishStatus(home, events, t, terminatingStatus(t.status, deregistration, undefined, now()));
+    return { requeueAfterMs: deregistration.retryInMs };
   }
 
   if (owned && identity) {

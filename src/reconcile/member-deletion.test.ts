@@ -27,7 +27,18 @@ function setup(options: {
       deletionTimestamp: DELETED,
       finalizers: [FINALIZER],
     },
-    status: { phase: 'Running', conditions: [] },
+    status: {
+      phase: 'Running',
+      conditions: [
+        {
+          type: 'AuthRegistered',
+          status: 'True',
+          reason: 'Registered',
+          message: 'registered',
+          lastTransitionTime: DELETED,
+        },
+      ],
+    },
   };
   const resolved = resolveTenant(parseTenant({ ...t, metadata: { name: 'acme', uid: 'u1' } }));
   const writes: string[] = [];
@@ -52,6 +63,7 @@ function setup(options: {
   const home = {
     patchTenantStatus: async (_n: string, status: Record<string, unknown>) => {
       writes.push(`status ${String(status['phase'])}`);
+      t.status = status as TenantObject['status'];
       return t as KubeObject;
     },
     setTenantFinalizers: async (_n: string, finalizers: string[]) => {
@@ -114,5 +126,19 @@ describe('finalizeOnUnreachableMember', () => {
     await gaveUp.run();
     assert.deepEqual(gaveUp.events, ['Warning AuthDeregistrationTimedOut', 'Warning MemberCleanupDeferred']);
     assert.equal(gaveUp.writes.at(-1), 'finalizers []');
+  });
+
+  it('gives up on the Auth service once: the next look neither calls it nor warns again', async () => {
+    const s = setup({ nowMs: 11 * MINUTE, authFails: true, cleanupMs: 20 * MINUTE });
+    await s.run();
+    assert.deepEqual(s.events, ['Warning AuthDeregistrationTimedOut']);
+    assert.equal(
+      s.writes.filter((w) => w === 'deregister').length,
+      1,
+      'the member is still awaited after the give-up',
+    );
+    await s.run();
+    assert.deepEqual(s.events, ['Warning AuthDeregistrationTimedOut'], 'no second Warning');
+    assert.equal(s.writes.filter((w) => w === 'deregister').length, 1, 'no second call');
   });
 });

@@ -9,11 +9,10 @@ import type { Logger } from 'pino';
 import type { ResolvedTenant } from '../api/resolve.ts';
 import type { KubeWriter } from '../kube/objects.ts';
 import { FINALIZER } from '../render/meta.ts';
-import { authFailure } from './auth-step.ts';
-import { type Deregistration, terminatingStatus } from './deletion.ts';
+import { deregisterFromAuth } from './auth-step.ts';
+import { terminatingStatus } from './deletion.ts';
 import type { ReconcileServices, TenantObject } from './ports.ts';
 import { publishStatus, tenantEvent } from './publish.ts';
-import { authStateFromStatus } from './status.ts';
 
 export interface PendingCleanup {
   tenant: string;
@@ -48,34 +47,10 @@ export async function finalizeOnUnreachableMember(
   if (!finalizers.includes(FINALIZER)) return {};
   const now = services.now();
 
-  let deregistration: Deregistration =
-    r?.authEnabled === false || authStateFromStatus(t.status)?.state === 'deregistered'
-      ? { state: 'deregistered' }
-      : { state: 'pending' };
   const deletedAt = new Date(t.metadata.deletionTimestamp ?? now.toISOString()).getTime();
-  if (r && deregistration.state === 'pending') {
-    try {
-      await services.auth.deregister(r.id);
-      deregistration = { state: 'deregistered' };
-      log.info({ tenantId: r.id }, 'deregistered from the Auth service');
-    } catch (error) {
-      if (now.getTime() < deletedAt + services.authDeregisterTimeoutMs) {
-        deregistration = {
-          state: 'failing',
-          message: `Deregistration from the Auth service failed: ${authFailure(error)}; deletion waits for it (--auth-deregister-timeout)`,
-        };
-      } else {
-        await tenantEvent(
-          services.events,
-          t,
-          'Warning',
-          'AuthDeregistrationTimedOut',
-          `Gave up deregistering from the Auth service after ${Math.round(services.authDeregisterTimeoutMs / 1000)} s (${authFailure(error)}); deleting anyway. Remove tenant ${r.id} from the Auth service by hand`,
-        );
-        deregistration = { state: 'gaveUp' };
-      }
-    }
-  }
+  // The id's namespace is on the member, out of sight: as on one cluster, the Tenant's own id is
+  // deregistered (two Tenants with one id are refused at placement, SPEC §10.2).
+  const deregistration = await deregisterFromAuth({ t, resolved: r, idOwnedElsewhere: false, services, log });
 
   const waitFrom = Math.max(
     deletedAt,
