@@ -6,6 +6,8 @@
 import type { ResolvedTenant } from '../api/resolve.ts';
 import type { TenantStatus } from '../api/status.ts';
 import { AuthServiceError, AuthServiceRejectedError } from '../auth/errors.ts';
+import type { KubeWriter } from '../kube/objects.ts';
+import { FINALIZER } from '../render/meta.ts';
 import type { Logger } from 'pino';
 import type { AuthPort, ReconcileServices, TenantObject } from './ports.ts';
 import { tenantEvent } from './publish.ts';
@@ -101,4 +103,49 @@ export async function deregisterFromAuth(input: DeregistrationInput): Promise<De
     );
     return { state: 'gaveUp' };
   }
+}
+
+/**
+ * Registering is safe only while the API server holds this very Tenant (same uid), not being
+ * deleted, with our finalizer: then its deletion cannot finish without deregistering. The cache
+ * can be behind a deletion (a Tenant created and deleted at once, seen by a process that just
+ * started), and registering from it would leave the id registered with nobody to remove it.
+ */
+async function stillOursToRegister(home: Pick<KubeWriter, 'get'>, t: TenantObject): Promise<boolean> {
+  const live = await home.get({ kind: 'Tenant', name: t.metadata.name });
+  return (
+    live !== undefined &&
+    live.metadata.uid === t.metadata.uid &&
+    !live.metadata.deletionTimestamp &&
+    (live.metadata.finalizers ?? []).includes(FINALIZER)
+  );
+}
+
+export interface AuthStepInput {
+  t: TenantObject;
+  r: ResolvedTenant;
+  /** The tenant namespace is someone else's: then so is the id, and it is not ours to register. */
+  idOwnedElsewhere: boolean;
+  /** The finalizer was just confirmed by the API server (no need to read the Tenant again). */
+  finalizerConfirmed: boolean;
+  home: Pick<KubeWriter, 'get'>;
+  auth: AuthPort;
+  log: Logger;
+}
+
+/** The Auth state of a live Tenant, registering it when due; undefined when the cached Tenant is stale. */
+export async function authStep(input: AuthStepInput): Promise<AuthState | undefined> {
+  const { t, r, log } = input;
+  if (input.idOwnedElsewhere)
+    return r.authEnabled ? (authStateFromStatus(t.status) ?? { state: 'pending' }) : { state: 'disabled' };
+  const registering = registrationDue(r, t.status);
+  if (registering && !input.finalizerConfirmed && !(await stillOursToRegister(input.home, t))) {
+    // The watch brings the deletion (or the new Tenant of this name); nothing is written before.
+    log.debug('the Tenant changed since it was cached; waiting for the watch before registering');
+    return undefined;
+  }
+  const auth = await registerWithAuth(input.auth, r, t.status);
+  if (registering && auth.state === 'registered')
+    log.info({ tenantId: r.id }, 'registered with the Auth service');
+  return auth;
 }

@@ -1,5 +1,5 @@
 /**
- * The children step: carries out the plan's writes on the tenant's cluster, in order, and reports
+ * The writes of the children step: carries out the plan on the tenant's cluster, in order, and reports
  * what each write really did — what was created, updated, restored or pruned, what failed (in
  * words stable for the same cause), and which desired names are taken by objects not ours.
  */

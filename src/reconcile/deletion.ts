@@ -8,12 +8,12 @@ import type { ResolvedTenant } from '../api/resolve.ts';
 import type { Condition, TenantStatus } from '../api/status.ts';
 import { FINALIZER } from '../render/meta.ts';
 import { DEREGISTRATION_GAVE_UP, type Deregistration, deregisterFromAuth } from './auth-step.ts';
-import { terminationDetail } from './namespace-state.ts';
+import { lookupNamespace, terminationDetail } from './namespace-state.ts';
 import { type TenantIdentity, isOwnedNamespace } from './ownership.ts';
 import type { ReconcileServices, TenantCluster, TenantObject } from './ports.ts';
 import { publishStatus, tenantEvent } from './publish.ts';
 import { nextCondition } from './status.ts';
-import type { KubeObject, KubeWriter } from '../kube/objects.ts';
+import type { KubeWriter } from '../kube/objects.ts';
 
 const NAMESPACE_RECHECK_MS = 5_000;
 
@@ -63,10 +63,6 @@ export interface DeletionInput {
   home: Pick<KubeWriter, 'patchTenantStatus' | 'setTenantFinalizers'>;
   services: ReconcileServices;
   log: Logger;
-}
-
-async function lookupNamespace(cluster: TenantCluster, name: string): Promise<KubeObject | undefined> {
-  return cluster.observed.namespace(name) ?? (await cluster.writer.get({ kind: 'Namespace', name }));
 }
 
 export async function finalizeTenant(input: DeletionInput): Promise<{ requeueAfterMs?: number }> {

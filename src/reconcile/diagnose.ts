@@ -152,3 +152,27 @@ export async function diagnose(input: DiagnoseInput): Promise<ComponentCause | u
   }
   return undefined;
 }
+
+export interface ComponentLook {
+  cause?: ComponentCause;
+  /** Look again after this long (the component is not ready). */
+  againInMs?: number;
+}
+
+/** Why a component that is not ready is not, once it has had time to be; nothing is read for a ready one. */
+export async function lookIntoComponent(
+  input: Omit<DiagnoseInput, 'workload'> & { workload: KubeObject | undefined; now: Date },
+): Promise<ComponentLook> {
+  const { workload, desiredReplicas } = input;
+  const ready = (workload?.status as { readyReplicas?: number } | undefined)?.readyReplicas ?? 0;
+  if (!workload || desiredReplicas === 0 || ready >= desiredReplicas) return {};
+  const schedule = diagnosisSchedule(workload, input.now);
+  if (!schedule.due) return { againInMs: schedule.againInMs };
+  const cause = await diagnose({
+    workload,
+    desiredReplicas,
+    podSelector: input.podSelector,
+    reader: input.reader,
+  });
+  return { ...(cause ? { cause } : {}), againInMs: schedule.againInMs };
+}

@@ -5,6 +5,7 @@
  */
 import type { KubeObject } from '../kube/objects.ts';
 import { type OwnershipMode, type TenantIdentity, isOwnedNamespace } from './ownership.ts';
+import type { TenantCluster } from './ports.ts';
 import type { NamespaceState } from './status.ts';
 
 export function namespaceState(
@@ -31,4 +32,9 @@ export function terminationDetail(ns: KubeObject | undefined): string {
     .filter((c) => c.status === 'True' && c.message)
     .map((c) => `${c.type}: ${c.message!.replace(/\s+/g, ' ').trim()}`)
     .join('; ');
+}
+
+/** The tenant namespace from the cache, or from the API server when the cache does not hold it. */
+export async function lookupNamespace(cluster: TenantCluster, name: string): Promise<KubeObject | undefined> {
+  return cluster.observed.namespace(name) ?? (await cluster.writer.get({ kind: 'Namespace', name }));
 }

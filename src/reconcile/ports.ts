@@ -62,3 +62,8 @@ export interface ReconcileServices {
   now: () => Date;
   generatePassword: () => string;
 }
+
+/** When to look at a Tenant again (never, unless something changes, when absent). */
+export interface ReconcileResult {
+  requeueAfterMs?: number;
+}
