@@ -59,6 +59,7 @@ export async function joinCommand(name: string, flags: JoinFlags, io: Output): P
         labels,
         ...(flags.maxTenants !== undefined ? { maxTenants: flags.maxTenants } : {}),
         operatorNamespace: flags.namespace,
+        managementServer: management.resolved.server,
         tokenTimeoutMs: 60_000,
         log: (line) => io.out(`${line}\n`),
       },
@@ -76,6 +77,7 @@ export async function leaveCommand(name: string, flags: ClusterFlags, io: Output
     await leaveMember(management, member, {
       name,
       operatorNamespace: flags.namespace,
+      managementServer: management.resolved.server,
       log: (line) => io.out(`${line}\n`),
     });
     return 0;

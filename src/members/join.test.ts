@@ -3,9 +3,15 @@ import { describe, it } from 'node:test';
 import { parseLabels } from '../cli/cluster-command.ts';
 import { kubeConfigFromText } from '../kube/client-config.ts';
 import { JoinError, memberClusterFor, memberKubeconfig } from './join.ts';
+import { JOINED_PREFIX, joinedKey } from './joined-marks.ts';
 import { memberManifests } from './member-manifests.ts';
 
-const base = { operatorNamespace: 'neurallog-system', tokenTimeoutMs: 1000, log: () => {} };
+const base = {
+  operatorNamespace: 'neurallog-system',
+  managementServer: 'https://management:6443',
+  tokenTimeoutMs: 1000,
+  log: () => {},
+};
 
 describe('cluster join', () => {
   it('writes a MemberCluster that points at the kubeconfig Secret it writes', () => {
@@ -69,5 +75,14 @@ describe('cluster join', () => {
       ],
     );
     for (const o of objects) assert.equal(o.metadata.labels?.['app.kubernetes.io/part-of'], 'neurallog');
+  });
+
+  it('marks each join by its management cluster and name with a valid annotation key', () => {
+    const key = joinedKey('0f1e-uid', 'prod-1');
+    assert.equal(key, joinedKey('0f1e-uid', 'prod-1'), 'the same join always gives the same key');
+    assert.notEqual(key, joinedKey('0f1e-uid', 'prod-2'));
+    assert.notEqual(key, joinedKey('another-management', 'prod-1'));
+    assert.ok(key.startsWith(JOINED_PREFIX));
+    assert.match(key.slice(JOINED_PREFIX.length), /^[a-z0-9]{1,63}$/);
   });
 });

@@ -15,6 +15,7 @@ import type { KubeTls } from '../kube/connection.ts';
 import type { KubeObject, KubeWriter } from '../kube/objects.ts';
 import type { KubeRest } from '../kube/rest.ts';
 import { TENANT_TYPE, collectionPath } from '../kube/resources.ts';
+import { joinedKey, managementIdentity, markJoined, unmarkJoined } from './joined-marks.ts';
 import {
   MEMBER_NAMESPACE,
   MEMBER_SERVICE_ACCOUNT,
@@ -44,6 +45,8 @@ export interface JoinOptions {
   maxTenants?: number;
   labels: Record<string, string>;
   operatorNamespace: string;
+  /** The management cluster's API server URL (its identity when its kube-system namespace cannot be read). */
+  managementServer: string;
   tokenTimeoutMs: number;
   log(line: string): void;
 }
@@ -149,6 +152,12 @@ export async function joinMember(
       `member ${options.name}: applied ${obj.kind} ${obj.metadata.namespace ? `${obj.metadata.namespace}/` : ''}${obj.metadata.name}`,
     );
   }
+  const managementId = await managementIdentity(management.writer, options.managementServer);
+  await markJoined(
+    member.writer,
+    joinedKey(managementId, options.name),
+    `MemberCluster ${options.name} of management cluster ${managementId}`,
+  );
   const token = await memberToken(member, options);
   options.log(
     `member ${options.name}: read the token of ServiceAccount ${MEMBER_NAMESPACE}/${MEMBER_SERVICE_ACCOUNT}`,
@@ -179,14 +188,17 @@ export interface LeaveOptions {
   /** How long to wait for the operator to release the MemberCluster. Default 60 s. */
   releaseTimeoutMs?: number;
   operatorNamespace: string;
+  /** As for join: the management cluster's API server URL. */
+  managementServer: string;
   log(line: string): void;
 }
 
 /**
  * Undoes `join` when no Tenant is placed on the member: the MemberCluster, the kubeconfig Secret
  * `join` wrote (never another one), and — given the member — its ServiceAccount, token and
- * binding. The Namespace and the ClusterRole stay: the member may be the management cluster
- * itself, where both belong to the running operator.
+ * binding, unless another join still uses them (joined-marks.ts). The Namespace and the
+ * ClusterRole stay: the member may be the management cluster itself, where both belong to the
+ * running operator.
  */
 export async function leaveMember(
   management: { rest: KubeRest; writer: KubeWriter },
@@ -246,6 +258,14 @@ export async function leaveMember(
   if (!member) {
     options.log(
       `member ${name}: not touched (pass --kubeconfig-of-member to remove its ServiceAccount, token and binding)`,
+    );
+    return;
+  }
+  const managementId = await managementIdentity(management.writer, options.managementServer);
+  const others = await unmarkJoined(member.writer, joinedKey(managementId, name));
+  if (others.length > 0) {
+    options.log(
+      `member ${name}: kept ServiceAccount ${MEMBER_NAMESPACE}/${MEMBER_SERVICE_ACCOUNT}, its token and binding: still used by ${others.join('; ')}`,
     );
     return;
   }

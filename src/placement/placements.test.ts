@@ -30,7 +30,7 @@ describe('Placements', () => {
     const got = new Map<string, number>();
     let refused = 0;
     for (let i = 0; i < 40; i++) {
-      const d = placements.decide(`t${i}`, {}, members);
+      const d = placements.decide(`t${i}`, `t${i}`, {}, members);
       if (d.placed) got.set(d.clusterName, (got.get(d.clusterName) ?? 0) + 1);
       else refused++;
     }
@@ -43,12 +43,12 @@ describe('Placements', () => {
       { metadata: { name: 'a' } },
     ];
     const placements = new Placements(() => cached);
-    const d = placements.decide('a', {}, [member('m', 5)]);
+    const d = placements.decide('a', 'a', {}, [member('m', 5)]);
     assert.ok(d.placed);
     assert.equal(placements.counts().get('m'), 1);
     cached[0]!.status = { placement: { clusterName: 'm' } };
     assert.equal(placements.counts().get('m'), 1, 'the cached decision replaces the pending one');
-    placements.decide('b', {}, [member('m', 5)]);
+    placements.decide('b', 'b', {}, [member('m', 5)]);
     placements.forget('b');
     assert.equal(placements.counts().get('m'), 1);
   });
@@ -56,10 +56,55 @@ describe('Placements', () => {
   it('takes no tenant on a member that has not been probed Ready, and says so', () => {
     const placements = new Placements(() => []);
     const unprobed = { ...member('new', 5), status: {} };
-    const d = placements.decide('a', {}, [unprobed, member('down', 5, false)]);
+    const d = placements.decide('a', 'a', {}, [unprobed, member('down', 5, false)]);
     assert.deepEqual(d, {
       placed: false,
       message: 'down: not Ready (Unreachable); new: not Ready (NotProbedYet)',
     });
+  });
+
+  it('refuses a tenant id another Tenant holds: placed, just decided, or living on the management cluster', () => {
+    type Cached = {
+      metadata: { name: string; finalizers?: string[] };
+      spec?: { tenantId?: string };
+      status?: { placement?: { clusterName: string } };
+    };
+    const cached: Cached[] = [
+      {
+        metadata: { name: 'placed' },
+        spec: { tenantId: 'acme' },
+        status: { placement: { clusterName: 'm' } },
+      },
+      { metadata: { name: 'old', finalizers: ['neurallog.io/finalizer'] } },
+      { metadata: { name: 'waiting' }, spec: { tenantId: 'globex' } },
+    ];
+    const placements = new Placements(() => cached);
+    const members = [member('m', 50)];
+    const taken = placements.decide('copy', 'acme', {}, members);
+    assert.ok(!taken.placed && 'idTakenBy' in taken);
+    assert.deepEqual(taken.idTakenBy, { tenant: 'placed', clusterName: 'm' });
+    assert.match(taken.message, /tenant id acme is already used by Tenant placed \(placed on m\)/);
+
+    const atHome = placements.decide('copy', 'old', {}, members);
+    assert.ok(!atHome.placed && 'idTakenBy' in atHome);
+    assert.deepEqual(atHome.idTakenBy, { tenant: 'old', clusterName: undefined });
+
+    assert.ok(placements.decide('first', 'initech', {}, members).placed);
+    const race = placements.decide('second', 'initech', {}, members);
+    assert.ok(!race.placed && 'idTakenBy' in race, 'a decision not yet cached holds the id too');
+
+    assert.ok(placements.decide('copy', 'globex', {}, members).placed, 'an unplaced Tenant holds nothing');
+    assert.ok(
+      placements.decide('placed', 'acme', {}, members).placed,
+      'a Tenant does not conflict with itself',
+    );
+  });
+
+  it('counts an adopted tenant on its member whatever the capacity', () => {
+    const placements = new Placements(() => [{ metadata: { name: 'old' } }]);
+    placements.adopt('old', 'old', 'home');
+    assert.equal(placements.counts().get('home'), 1);
+    const full = placements.decide('new', 'new', {}, [member('home', 1)]);
+    assert.deepEqual(full, { placed: false, message: 'home: full (1/1)' });
   });
 });

@@ -2,62 +2,127 @@
  * The placement decisions known to this process: every Tenant's `status.placement` in the cache,
  * and the decisions written but not yet seen there. Counting both is what keeps two Tenants
  * placed at once (by two workers, or before the watch brings the first write back) from
- * overfilling a member. A decision and its count are taken in one synchronous step, so no other
- * worker can decide in between.
+ * overfilling a member, or from both taking one tenant id onto two members. A decision and its
+ * count are taken in one synchronous step, so no other worker can decide in between.
  */
 import { isMemberReady } from '../members/member-status.ts';
 import type { MemberClusterObject } from '../members/member-controller.ts';
+import { FINALIZER } from '../render/meta.ts';
 import { type MemberView, type PlacementDecision, type PlacementRequest, place } from './placement.ts';
 
 interface PlacedTenant {
-  metadata: { name: string };
+  metadata: { name: string; finalizers?: string[] };
+  spec?: unknown;
   status?: { placement?: { clusterName?: string } };
+}
+
+/** Where a tenant id is taken: by which Tenant, on which member (undefined: the management cluster). */
+export interface IdHolder {
+  tenant: string;
+  clusterName: string | undefined;
+}
+
+export type Decision = PlacementDecision | { placed: false; idTakenBy: IdHolder; message: string };
+
+interface Survey {
+  counts: Map<string, number>;
+  holder: IdHolder | undefined;
+}
+
+/** The tenant id a Tenant's children are named by (spec.tenantId, else its name), from a cached object. */
+function tenantIdOf(t: PlacedTenant): string {
+  const id = (t.spec as { tenantId?: unknown } | undefined)?.tenantId;
+  return typeof id === 'string' && id !== '' ? id : t.metadata.name;
 }
 
 export class Placements {
   readonly #tenants: () => readonly PlacedTenant[];
-  /** Tenant name → member, written but maybe not yet in the cache. */
-  readonly #pending = new Map<string, string>();
+  /** Tenant name → member and tenant id, written but maybe not yet in the cache. */
+  readonly #pending = new Map<string, { clusterName: string; id: string }>();
 
   constructor(tenants: () => readonly PlacedTenant[]) {
     this.#tenants = tenants;
   }
 
-  /** Tenants placed on each member, the decisions not yet cached included. */
-  counts(): Map<string, number> {
+  /**
+   * Tenants placed on each member (decisions not yet cached included) and, when `id` is given,
+   * another Tenant holding it: placed, about to be, or living on the management cluster (our
+   * finalizer and no placement: made there before any MemberCluster).
+   */
+  #survey(id?: string, self?: string): Survey {
     const counts = new Map<string, number>();
+    let holder: IdHolder | undefined;
     const seen = new Set<string>();
+    const take = (name: string, clusterName: string | undefined, tenantId: string) => {
+      if (id !== undefined && !holder && name !== self && tenantId === id)
+        holder = { tenant: name, clusterName };
+    };
     for (const t of this.#tenants()) {
-      const cluster = t.status?.placement?.clusterName;
       const name = t.metadata.name;
       seen.add(name);
+      const cluster = t.status?.placement?.clusterName;
       if (cluster) {
         this.#pending.delete(name);
         counts.set(cluster, (counts.get(cluster) ?? 0) + 1);
-      } else {
-        const pending = this.#pending.get(name);
-        if (pending) counts.set(pending, (counts.get(pending) ?? 0) + 1);
+        if (id !== undefined) take(name, cluster, tenantIdOf(t));
+        continue;
+      }
+      const pending = this.#pending.get(name);
+      if (pending) {
+        counts.set(pending.clusterName, (counts.get(pending.clusterName) ?? 0) + 1);
+        take(name, pending.clusterName, pending.id);
+      } else if (id !== undefined && (t.metadata.finalizers ?? []).includes(FINALIZER)) {
+        take(name, undefined, tenantIdOf(t));
       }
     }
     // A decision for a Tenant the cache does not hold yet (or any more) counts until it is seen.
-    for (const [name, cluster] of this.#pending)
-      if (!seen.has(name)) counts.set(cluster, (counts.get(cluster) ?? 0) + 1);
-    return counts;
+    for (const [name, pending] of this.#pending) {
+      if (seen.has(name)) continue;
+      counts.set(pending.clusterName, (counts.get(pending.clusterName) ?? 0) + 1);
+      take(name, pending.clusterName, pending.id);
+    }
+    return { counts, holder };
   }
 
-  /** Decides where `tenant` goes and holds that decision as taken until the cache shows it. */
+  /** Tenants placed on each member, the decisions not yet cached included. */
+  counts(): Map<string, number> {
+    return this.#survey().counts;
+  }
+
+  /**
+   * Decides where `tenant` (with tenant id `id`) goes and holds that decision as taken until the
+   * cache shows it. An id another Tenant holds is refused: its namespace, and its registration
+   * with the Auth service, are that Tenant's, as on one cluster.
+   */
   decide(
     tenant: string,
+    id: string,
     request: PlacementRequest,
     members: readonly MemberClusterObject[],
-  ): PlacementDecision {
-    const counts = this.counts();
+  ): Decision {
+    const { counts, holder } = this.#survey(id, tenant);
+    if (holder) {
+      const where = holder.clusterName ? `placed on ${holder.clusterName}` : 'on the management cluster';
+      return {
+        placed: false,
+        idTakenBy: holder,
+        message: `tenant id ${id} is already used by Tenant ${holder.tenant} (${where}); give this Tenant another spec.tenantId, or delete ${holder.tenant}`,
+      };
+    }
     const decision = place(
       request,
       members.map((m) => memberView(m, counts.get(m.metadata.name) ?? 0)),
     );
-    if (decision.placed) this.#pending.set(tenant, decision.clusterName);
+    if (decision.placed) this.#pending.set(tenant, { clusterName: decision.clusterName, id });
     return decision;
+  }
+
+  /**
+   * Records a tenant already living on `clusterName` (made on the management cluster before the
+   * MemberCluster that stands for it existed): it counts there from now on, whatever the capacity.
+   */
+  adopt(tenant: string, id: string, clusterName: string): void {
+    this.#pending.set(tenant, { clusterName, id });
   }
 
   /** The write of a decision failed (or the Tenant went away): it no longer counts. */

@@ -87,6 +87,7 @@ export async function clusterStep(input: ClusterStepInput): Promise<ClusterStepO
     t,
     request: input.request,
     port: placement,
+    tenantId: input.id,
     provisionedAtHome:
       ns !== undefined &&
       isOwnedNamespace(

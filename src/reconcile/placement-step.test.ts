@@ -6,11 +6,19 @@ import { placementStep } from './placement-step.ts';
 import type { TenantObject } from './ports.ts';
 
 const NOW = new Date('2030-01-01T00:00:00Z');
-const member = (name: string, labels: Record<string, string> = {}, maxTenants = 10): MemberClusterObject => ({
+const member = (
+  name: string,
+  labels: Record<string, string> = {},
+  maxTenants = 10,
+  self = false,
+): MemberClusterObject => ({
   apiVersion: 'neurallog.io/v1',
   kind: 'MemberCluster',
   metadata: { name, labels },
-  spec: { maxTenants },
+  spec: {
+    maxTenants,
+    ...(self ? {} : { kubeconfigSecretRef: { name: `${name}-kubeconfig`, namespace: 'ops', key: 'value' } }),
+  },
   status: {
     conditions: [
       {
@@ -37,12 +45,25 @@ const port = (members: MemberClusterObject[] | undefined) => ({
 describe('placementStep', () => {
   it('does nothing without MemberClusters, and waits while their cache loads', () => {
     assert.deepEqual(
-      placementStep({ t: tenant(), request: {}, port: port([]), provisionedAtHome: false, now: NOW }),
+      placementStep({
+        t: tenant(),
+        request: {},
+        port: port([]),
+        tenantId: 'acme',
+        provisionedAtHome: false,
+        now: NOW,
+      }),
       { kind: 'home' },
     );
     assert.equal(
-      placementStep({ t: tenant(), request: {}, port: port(undefined), provisionedAtHome: false, now: NOW })
-        .kind,
+      placementStep({
+        t: tenant(),
+        request: {},
+        port: port(undefined),
+        tenantId: 'acme',
+        provisionedAtHome: false,
+        now: NOW,
+      }).kind,
       'unplaced',
     );
   });
@@ -52,10 +73,59 @@ describe('placementStep', () => {
       t: tenant(),
       request: {},
       port: port([member('prod-1')]),
+      tenantId: 'acme',
       provisionedAtHome: true,
       now: NOW,
     });
     assert.deepEqual(outcome, { kind: 'home' });
+  });
+
+  it('records a tenant made before the first MemberCluster on the MemberCluster that is this cluster', () => {
+    const placements = new Placements(() => [{ metadata: { name: 'acme' } }]);
+    const self = member('management', {}, 1, true);
+    const outcome = placementStep({
+      t: tenant(),
+      request: {},
+      port: { members: () => [member('prod-1'), self], placements },
+      tenantId: 'acme',
+      provisionedAtHome: true,
+      now: NOW,
+    });
+    assert.equal(outcome.kind, 'placed');
+    assert.equal(outcome.status?.placement?.clusterName, 'management');
+    assert.match(outcome.status?.placement?.reason ?? '', /before it was a MemberCluster/);
+    assert.equal(placements.counts().get('management'), 1, 'it counts against maxTenants there');
+  });
+
+  it('places no Tenant whose tenant id another Tenant holds, and says which', () => {
+    const placements = new Placements(() => [
+      {
+        metadata: { name: 'acme-2' },
+        spec: { tenantId: 'acme' },
+        status: { placement: { clusterName: 'prod-1' } },
+      },
+    ]);
+    const outcome = placementStep({
+      t: tenant(),
+      request: {},
+      port: { members: () => [member('prod-1'), member('prod-2')], placements },
+      tenantId: 'acme',
+      provisionedAtHome: false,
+      now: NOW,
+    });
+    assert.equal(outcome.kind, 'unplaced');
+    assert.equal(outcome.status?.phase, 'Failed');
+    assert.deepEqual(
+      outcome.status?.conditions?.map((c) => [c.type, c.status, c.reason]),
+      [
+        ['Ready', 'False', 'TenantIdConflict'],
+        ['Scheduled', 'False', 'TenantIdConflict'],
+      ],
+    );
+    assert.match(
+      outcome.status?.conditions?.[0]?.message ?? '',
+      /already used by Tenant acme-2 \(placed on prod-1\)/,
+    );
   });
 
   it('writes the decision and Scheduled=True before anything is made', () => {
@@ -63,6 +133,7 @@ describe('placementStep', () => {
       t: tenant(),
       request: { clusterName: 'prod-2' },
       port: port([member('prod-1'), member('prod-2')]),
+      tenantId: 'acme',
       provisionedAtHome: false,
       now: NOW,
     });
@@ -83,6 +154,7 @@ describe('placementStep', () => {
       t: tenant(),
       request: { clusterSelector: { matchLabels: { env: 'prod' } } },
       port: port([member('staging', { env: 'staging' })]),
+      tenantId: 'acme',
       provisionedAtHome: false,
       now: NOW,
     });
@@ -112,6 +184,7 @@ describe('placementStep', () => {
       t: placed,
       request: {},
       port: port(members),
+      tenantId: 'acme',
       provisionedAtHome: false,
       now: NOW,
     });
@@ -124,6 +197,7 @@ describe('placementStep', () => {
       t: placed,
       request: { clusterName: 'prod-2' },
       port: port(members),
+      tenantId: 'acme',
       provisionedAtHome: false,
       now: NOW,
     });

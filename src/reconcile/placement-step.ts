@@ -73,6 +73,8 @@ export interface PlacementInput {
   t: TenantObject;
   request: PlacementRequest;
   port: PlacementPort;
+  /** The tenant id its children are named by. */
+  tenantId: string;
   /** The tenant namespace exists on the operator's own cluster and is this Tenant's (made before any MemberCluster). */
   provisionedAtHome: boolean;
   now: Date;
@@ -115,24 +117,38 @@ export function placementStep(input: PlacementInput): PlacementOutcome {
     };
   }
   if (members === undefined) return { kind: 'unplaced', requeueAfterMs: MEMBERS_LOADING_RETRY_MS };
-  if (members.length === 0 || input.provisionedAtHome) return { kind: 'home' };
+  if (members.length === 0) return { kind: 'home' };
+  if (input.provisionedAtHome) {
+    // Made here before any MemberCluster: it stays. A MemberCluster without a kubeconfig Secret
+    // is this very cluster, so the tenant is recorded there, counted against its maxTenants.
+    const self = members
+      .filter((m) => !m.spec?.kubeconfigSecretRef && !m.metadata.deletionTimestamp)
+      .sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : 1))[0];
+    if (!self) return { kind: 'home' };
+    port.placements.adopt(t.metadata.name, input.tenantId, self.metadata.name);
+    return placedOn(t, self, 'made on the management cluster before it was a MemberCluster', now);
+  }
 
-  const decision = port.placements.decide(t.metadata.name, request, members);
+  const decision = port.placements.decide(t.metadata.name, input.tenantId, request, members);
   if (decision.placed) {
-    const status: TenantStatus = {
-      ...t.status,
-      placement: { clusterName: decision.clusterName, reason: decision.reason, time: iso(now) },
-      conditions: withConditions(t.status, generation, now, [
-        {
-          type: 'Scheduled',
-          status: 'True',
-          reason: 'Placed',
-          message: `placed on ${decision.clusterName}: ${decision.reason}`,
-        },
-      ]),
-    };
     const member = members.find((m) => m.metadata.name === decision.clusterName);
-    return { kind: 'placed', clusterName: decision.clusterName, member, status };
+    return placedOn(t, member ?? decision.clusterName, decision.reason, now);
+  }
+  if ('idTakenBy' in decision) {
+    const message = `not placed: ${decision.message}`;
+    return {
+      kind: 'unplaced',
+      requeueAfterMs: PLACEMENT_RETRY_MS,
+      status: {
+        ...t.status,
+        phase: 'Failed',
+        ...(generation !== undefined ? { observedGeneration: generation } : {}),
+        conditions: withConditions(t.status, generation, now, [
+          { type: 'Ready', status: 'False', reason: 'TenantIdConflict', message },
+          { type: 'Scheduled', status: 'False', reason: 'TenantIdConflict', message },
+        ]),
+      },
+    };
   }
   const message = `no member cluster can take the tenant: ${decision.message}`;
   return {
@@ -148,6 +164,24 @@ export function placementStep(input: PlacementInput): PlacementOutcome {
       ]),
     },
   };
+}
+
+/** The outcome of a new decision: `status.placement` and `Scheduled`, to be written before anything else. */
+function placedOn(
+  t: TenantObject,
+  member: MemberClusterObject | string,
+  reason: string,
+  now: Date,
+): PlacementOutcome {
+  const clusterName = typeof member === 'string' ? member : member.metadata.name;
+  const status: TenantStatus = {
+    ...t.status,
+    placement: { clusterName, reason, time: iso(now) },
+    conditions: withConditions(t.status, t.metadata.generation, now, [
+      { type: 'Scheduled', status: 'True', reason: 'Placed', message: `placed on ${clusterName}: ${reason}` },
+    ]),
+  };
+  return { kind: 'placed', clusterName, member: typeof member === 'string' ? undefined : member, status };
 }
 
 /** Status of a tenant placed on a member that is no MemberCluster any more: nothing can be done there. */

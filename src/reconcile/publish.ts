@@ -26,6 +26,7 @@ export const WARNING_REASONS: ReadonlySet<string> = new Set([
   'FailedCreate',
   'ProgressDeadlineExceeded',
   'NoClusterAvailable',
+  'TenantIdConflict',
   'PlacementChangeNotApplied',
   'MemberClusterMissing',
   'ClusterUnreachable',

@@ -4,7 +4,9 @@
 // else; joining again changes nothing; bad input is refused before anything is written; leave
 // refuses while a tenant is placed there and otherwise undoes join.
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { joinArgs as joinCommand, tenantOperatorCli } from '../operator/cli.ts';
 import { type TestCluster, uniqueName, useSiblingCluster } from '../cluster/fixture.ts';
@@ -31,6 +33,7 @@ describe('cluster join and leave', { timeout: 600_000 }, () => {
   let member: TestCluster;
   let env: OperatorEnvironment;
   const name = uniqueName('member');
+  const twin = `${name}-twin`;
   const tenant = uniqueName('placed');
 
   before(async () => {
@@ -41,13 +44,14 @@ describe('cluster join and leave', { timeout: 600_000 }, () => {
 
   after(async () => {
     await management?.kubectl(['delete', 'tenant', tenant, '--ignore-not-found', '--wait=false']);
-    await management?.kubectl(['delete', 'membercluster', name, '--ignore-not-found']);
+    await management?.kubectl(['delete', 'membercluster', name, twin, '--ignore-not-found']);
     await management?.kubectl([
       'delete',
       'secret',
       '-n',
       OPERATOR_NAMESPACE,
       `${name}-kubeconfig`,
+      `${twin}-kubeconfig`,
       '--ignore-not-found',
     ]);
     await env?.close();
@@ -152,6 +156,51 @@ describe('cluster join and leave', { timeout: 600_000 }, () => {
     assert.ok(await management.getJson(['membercluster', name]), 'the MemberCluster is still there');
     await management.kubectlOk(['delete', 'tenant', tenant, '--wait=false']);
     await waitForGone(management, ['tenant', tenant], 120_000);
+  });
+
+  test('a second join of the same member keeps working when the first one leaves, and the other way round', async () => {
+    const memberSa = ['serviceaccount', '-n', 'neurallog-system', 'neurallog-operator-member'];
+    const joinedTwin = await cli(
+      joinCommand(twin, { member: member.kubeconfigPath, management: management.kubeconfigPath }),
+    );
+    assert.equal(joinedTwin.code, 0, joinedTwin.stderr);
+    await waitFor(
+      async () => {
+        const m = await management.getJson<MemberJson>(['membercluster', twin]);
+        const ready = m?.status?.conditions?.find((c) => c.type === 'Ready');
+        return ready?.status === 'True' ? true : notYet(ready);
+      },
+      { timeoutMs: 60_000, description: `MemberCluster ${twin} to be Ready` },
+    );
+    const left = await cli([
+      'cluster',
+      'leave',
+      twin,
+      '--kubeconfig',
+      management.kubeconfigPath,
+      '--kubeconfig-of-member',
+      member.kubeconfigPath,
+    ]);
+    assert.equal(left.code, 0, left.stderr);
+    assert.match(left.stdout, new RegExp(`kept ServiceAccount .*still used by MemberCluster ${name} `));
+    assert.equal(await management.getJson(['membercluster', twin]), undefined);
+    assert.ok(await member.getJson(memberSa), `the member ServiceAccount stays for ${name}`);
+    // The credential of the MemberCluster that stays still works on the member.
+    const secret = await management.getJson<{ data: Record<string, string> }>([
+      'secret',
+      '-n',
+      OPERATOR_NAMESPACE,
+      `${name}-kubeconfig`,
+    ]);
+    const dir = await mkdtemp(join(tmpdir(), 'join-'));
+    const kubeconfig = join(dir, 'kubeconfig');
+    await writeFile(kubeconfig, Buffer.from(secret!.data['value']!, 'base64'));
+    const whoami = await member.kubectl(['--kubeconfig', kubeconfig, 'auth', 'whoami']);
+    await rm(dir, { recursive: true, force: true });
+    assert.equal(whoami.code, 0, whoami.stderr);
+    assert.match(whoami.stdout, new RegExp(MEMBER_USER));
+    const stays = await management.getJson<MemberJson>(['membercluster', name]);
+    assert.equal(stays?.status?.conditions?.find((c) => c.type === 'Ready')?.status, 'True');
   });
 
   test('leave undoes join, keeping the member namespace and ClusterRole', async () => {

@@ -49,7 +49,11 @@ describe('tenants on a member cluster', { timeout: 900_000 }, () => {
   const doomed = `${prefix}-doomed`;
   const during = `${prefix}-during`;
   const lookAlike = `${prefix}-alike`;
-  const tenants = [kept, doomed, during, lookAlike];
+  const first = `${prefix}-first`;
+  const holder = `${prefix}-holder`;
+  const copy = `${prefix}-copy`;
+  const sharedId = `${prefix}-shared`;
+  const tenants = [kept, doomed, during, lookAlike, first, holder, copy];
 
   before(async () => {
     env = await startEnvironment('member-tenants', {
@@ -64,6 +68,9 @@ describe('tenants on a member cluster', { timeout: 900_000 }, () => {
     });
     management = env.cluster;
     member = await useSiblingCluster('member-a');
+    // Made while the operator serves one cluster: no MemberCluster exists yet.
+    await management.kubectlOk(['apply', '-f', '-'], { input: tenantManifest(first) });
+    await waitForReady(management, first, 240_000);
     const joined = await tenantOperatorCli(
       joinArgs(
         remote,
@@ -153,6 +160,72 @@ describe('tenants on a member cluster', { timeout: 900_000 }, () => {
       },
       { timeoutMs: 60_000, description: `tenant ${lookAlike} NamespaceConflict` },
     );
+  });
+
+  test('a tenant made before the first MemberCluster is recorded on the MemberCluster that is this cluster', async () => {
+    const namespaceBefore = await management.getJson<{ metadata: { uid: string } }>([
+      'namespace',
+      `tenant-${first}`,
+    ]);
+    await waitFor(
+      async () => {
+        const t = await getTenant(management, first);
+        const placement = (t?.status as { placement?: { clusterName?: string } } | undefined)?.placement;
+        return placement?.clusterName === local ? true : notYet(placement);
+      },
+      { timeoutMs: 60_000, description: `tenant ${first} recorded on ${local}` },
+    );
+    await waitFor(
+      async () => {
+        const m = await management.getJson<{ status?: { tenants?: number } }>(['membercluster', local]);
+        return m?.status?.tenants === 1 ? true : notYet(m?.status?.tenants);
+      },
+      { timeoutMs: 60_000, description: `MemberCluster ${local} counting ${first}` },
+    );
+    assert.equal(readyOf(await getTenant(management, first))?.status, 'True');
+    const namespaceAfter = await management.getJson<{ metadata: { uid: string } }>([
+      'namespace',
+      `tenant-${first}`,
+    ]);
+    assert.equal(
+      namespaceAfter?.metadata.uid,
+      namespaceBefore?.metadata.uid,
+      'the tenant stayed where it was',
+    );
+  });
+
+  test('a tenant id already placed on one member is not provisioned again on another', async () => {
+    await management.kubectlOk(['apply', '-f', '-'], {
+      input: pinned(holder, remote, { tenantId: sharedId }),
+    });
+    await waitForReady(management, holder, 240_000);
+    await management.kubectlOk(['apply', '-f', '-'], { input: pinned(copy, local, { tenantId: sharedId }) });
+    await waitFor(
+      async () => {
+        const t = await getTenant(management, copy);
+        const ready = readyOf(t);
+        return ready?.reason === 'TenantIdConflict' && t?.status?.phase === 'Failed' ? true : notYet(ready);
+      },
+      { timeoutMs: 60_000, description: `tenant ${copy} TenantIdConflict` },
+    );
+    assert.match(
+      readyOf(await getTenant(management, copy))?.message ?? '',
+      new RegExp(`used by Tenant ${holder}`),
+    );
+    assert.equal(
+      await management.getJson(['namespace', `tenant-${sharedId}`]),
+      undefined,
+      'nothing made for the copy',
+    );
+    assert.deepEqual((await getTenant(management, copy))?.metadata.finalizers ?? [], []);
+
+    // Once the id is free, the copy is placed as any new tenant.
+    await management.kubectlOk(['delete', 'tenant', holder, '--wait=false']);
+    await waitForGone(management, ['tenant', holder], 180_000);
+    const placed = await waitForReady(management, copy, 240_000);
+    const ns = await management.getJson<NamespaceJson>(['namespace', `tenant-${sharedId}`]);
+    assert.ok(ns, `the copy now lives on ${local}`);
+    assert.equal(placed.status?.phase, 'Running');
   });
 
   test('with the member down its tenants are ClusterUnreachable, while a tenant on the other member comes up', async () => {

@@ -117,7 +117,7 @@ describe('placement over member clusters', { timeout: 900_000 }, () => {
         ],
       },
     }));
-    for (const name of burst) expected.decide(name, {}, members);
+    for (const name of burst) expected.decide(name, name, {}, members);
     assert.deepEqual(Object.fromEntries(placed), Object.fromEntries(expected.counts()));
     assert.ok((placed.get(small) ?? 0) <= 10 && (placed.get(large) ?? 0) <= 25);
     for (const name of burst) await waitForReady(cluster, name, 300_000);
