@@ -22,7 +22,8 @@ import { WorkQueue } from '../runtime/queue.ts';
 import { MemberController } from '../members/member-controller.ts';
 import { createOperatorCaches } from './caches.ts';
 import { createRecentWrites, withRecentWrites } from './recent-writes.ts';
-import { LABEL_PLAN } from '../render/meta.ts';
+import { FINALIZER, LABEL_PLAN } from '../render/meta.ts';
+import { memberForHome } from '../reconcile/placement-step.ts';
 import { OPERATOR_VERSION } from './version.ts';
 
 export interface ManagerOptions {
@@ -155,11 +156,15 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
       return n;
     },
     quotaChanged,
-    // A tenant waiting for a member (Scheduled=False) looks again when any member changes.
+    // A tenant waiting for a member (Scheduled=False) looks again when any member changes; so does
+    // one living here unplaced, once a MemberCluster stands for this cluster (it is recorded there).
     onMembersChanged: () => {
+      const homeMember = memberForHome(members.membersIfKnown() ?? []);
       for (const t of caches.tenants()) {
         const scheduled = t.status?.conditions?.find((c) => c.type === 'Scheduled');
-        if (scheduled?.status === 'False') queue.add(t.metadata.name, 'normal');
+        const unplacedHere =
+          homeMember && !t.status?.placement && (t.metadata.finalizers ?? []).includes(FINALIZER);
+        if (scheduled?.status === 'False' || unplacedHere) queue.add(t.metadata.name, 'normal');
       }
     },
     tenantNameForId: (id) => caches.tenantNameForId(id),

@@ -14,6 +14,7 @@ import type { PendingCleanup } from './member-deletion.ts';
 import { isOwnedNamespace } from './ownership.ts';
 import {
   type PlacementPort,
+  memberForHome,
   missingMemberStatus,
   placementStep,
   unreachableStatus,
@@ -75,26 +76,29 @@ export async function clusterStep(input: ClusterStepInput): Promise<ClusterStepO
   if (!placement) return { kind: 'cluster', t, cluster: homeCluster };
   const stop = (result: ReconcileResult): ClusterStepOutcome => ({ kind: 'stop', result });
 
-  if (!t.status?.placement && (placement.members()?.length ?? 0) > 0) {
+  const ns = homeCluster.observed.namespace(input.namespace);
+  const provisionedAtHome =
+    ns !== undefined &&
+    isOwnedNamespace(
+      ns,
+      { uid: t.metadata.uid, id: input.id, namespace: input.namespace },
+      homeCluster.ownership,
+    );
+  const members = placement.members() ?? [];
+  const staysHome = provisionedAtHome && !memberForHome(members);
+  if (!t.status?.placement && members.length > 0 && !staysHome) {
     // A decision is taken from the API server's copy, never from a cache that may be behind an
     // earlier one, and written only if that copy is still current: a tenant is placed once.
     const live = (await home.get({ kind: 'Tenant', name: t.metadata.name })) as TenantObject | undefined;
     if (!live || live.metadata.uid !== t.metadata.uid) return stop({});
     t = live;
   }
-  const ns = homeCluster.observed.namespace(input.namespace);
   const outcome = placementStep({
     t,
     request: input.request,
     port: placement,
     tenantId: input.id,
-    provisionedAtHome:
-      ns !== undefined &&
-      isOwnedNamespace(
-        ns,
-        { uid: t.metadata.uid, id: input.id, namespace: input.namespace },
-        homeCluster.ownership,
-      ),
+    provisionedAtHome,
     now: now(),
   });
   const newDecision = outcome.kind === 'placed' && !t.status?.placement;

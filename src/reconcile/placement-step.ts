@@ -80,6 +80,13 @@ export interface PlacementInput {
   now: Date;
 }
 
+/** The MemberCluster that stands for the operator's own cluster (no kubeconfig Secret), the first by name. */
+export function memberForHome(members: readonly MemberClusterObject[]): MemberClusterObject | undefined {
+  return members
+    .filter((m) => !m.spec?.kubeconfigSecretRef && !m.metadata.deletionTimestamp)
+    .sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : 1))[0];
+}
+
 export function placementStep(input: PlacementInput): PlacementOutcome {
   const { t, request, port, now } = input;
   const generation = t.metadata.generation;
@@ -121,9 +128,7 @@ export function placementStep(input: PlacementInput): PlacementOutcome {
   if (input.provisionedAtHome) {
     // Made here before any MemberCluster: it stays. A MemberCluster without a kubeconfig Secret
     // is this very cluster, so the tenant is recorded there, counted against its maxTenants.
-    const self = members
-      .filter((m) => !m.spec?.kubeconfigSecretRef && !m.metadata.deletionTimestamp)
-      .sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : 1))[0];
+    const self = memberForHome(members);
     if (!self) return { kind: 'home' };
     port.placements.adopt(t.metadata.name, input.tenantId, self.metadata.name);
     return placedOn(t, self, 'made on the management cluster before it was a MemberCluster', now);

@@ -1,0 +1,99 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { pino } from 'pino';
+import type { KubeObject } from '../kube/objects.ts';
+import type { MemberClusterObject } from '../members/member-controller.ts';
+import { Placements } from '../placement/placements.ts';
+import { FINALIZER } from '../render/meta.ts';
+import { type MemberPlacement, clusterStep } from './cluster-step.ts';
+import type { TenantCluster, TenantObject } from './ports.ts';
+
+const readyMember = (name: string, self: boolean): MemberClusterObject => ({
+  apiVersion: 'neurallog.io/v1',
+  kind: 'MemberCluster',
+  metadata: { name },
+  spec: self ? {} : { kubeconfigSecretRef: { name: `${name}-kubeconfig`, namespace: 'ops', key: 'value' } },
+  status: {
+    conditions: [
+      {
+        type: 'Ready',
+        status: 'True',
+        reason: 'Ready',
+        message: '',
+        lastTransitionTime: '2030-01-01T00:00:00Z',
+      },
+    ],
+  },
+});
+
+/** A tenant made before the first MemberCluster: our finalizer, no placement, its namespace here. */
+function setup(members: MemberClusterObject[]) {
+  const t: TenantObject = {
+    apiVersion: 'neurallog.io/v1',
+    kind: 'Tenant',
+    metadata: { name: 'acme', uid: 'u1', resourceVersion: '5', generation: 1, finalizers: [FINALIZER] },
+    status: { phase: 'Running', conditions: [] },
+  };
+  const namespace: KubeObject = {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: { name: 'tenant-acme', ownerReferences: [{ uid: 'u1', controller: true } as never] },
+  };
+  const requests: string[] = [];
+  const homeCluster = {
+    name: 'local',
+    observed: { tenant: () => t, children: () => [], namespace: () => namespace },
+    writer: {} as TenantCluster['writer'],
+    ownership: 'ownerReference',
+  } satisfies TenantCluster;
+  const placements = new Placements(() => [t]);
+  const placement: MemberPlacement = {
+    members: () => members,
+    placements,
+    clusterFor: (name) =>
+      name === 'management' ? { kind: 'ready', cluster: homeCluster } : { kind: 'unreachable', message: 'x' },
+    memberCleanupTimeoutMs: 60_000,
+    deferCleanup: async () => {},
+  };
+  const home = {
+    get: async <T extends KubeObject>() => {
+      requests.push('get Tenant');
+      return t as unknown as T;
+    },
+    patchTenantStatus: async (_name: string, patch: Record<string, unknown>, resourceVersion?: string) => {
+      requests.push(`patch status ${resourceVersion ?? 'unguarded'}`);
+      return { ...t, status: { ...t.status, ...patch } } as KubeObject;
+    },
+  };
+  const run = () =>
+    clusterStep({
+      t,
+      namespace: 'tenant-acme',
+      id: 'acme',
+      request: {},
+      placement,
+      homeCluster,
+      home,
+      events: { record: async () => {} },
+      now: () => new Date('2030-01-01T00:00:00Z'),
+      log: pino({ level: 'silent' }),
+    });
+  return { run, requests, placements, homeCluster };
+}
+
+describe('clusterStep', () => {
+  it('keeps a tenant made before the first MemberCluster at home without reading it again', async () => {
+    const s = setup([readyMember('prod-1', false)]);
+    const outcome = await s.run();
+    assert.equal(outcome.kind === 'cluster' && outcome.cluster, s.homeCluster);
+    assert.deepEqual(s.requests, [], 'no request: resyncs of home tenants cost nothing');
+  });
+
+  it('records it, guarded by its resourceVersion, on the MemberCluster that stands for this cluster', async () => {
+    const s = setup([readyMember('prod-1', false), readyMember('management', true)]);
+    const outcome = await s.run();
+    assert.deepEqual(s.requests, ['get Tenant', 'patch status 5']);
+    assert.equal(outcome.kind, 'stop');
+    assert.equal(s.placements.counts().get('management'), 1);
+  });
+});
