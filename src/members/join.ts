@@ -100,19 +100,42 @@ export function memberClusterFor(options: JoinOptions): MemberCluster {
   return parsed.data!;
 }
 
-async function memberToken(member: MemberSide, options: JoinOptions): Promise<string> {
+const SERVICE_ACCOUNT_UID = 'kubernetes.io/service-account.uid';
+
+/**
+ * The token the member's token controller put into the token Secret for the ServiceAccount as it
+ * is now. Right after a `leave`, the ServiceAccount is new while the controller may still fill the
+ * Secret for the one just deleted (its cache is behind) and then remove it: a token is taken only
+ * from a Secret that names the current ServiceAccount's uid, and a Secret made for another one is
+ * made again.
+ */
+async function memberToken(
+  member: MemberSide,
+  tokenSecret: KubeObject,
+  options: JoinOptions,
+): Promise<string> {
+  const ref = { kind: 'Secret', name: MEMBER_TOKEN_SECRET, namespace: MEMBER_NAMESPACE };
   const deadline = Date.now() + options.tokenTimeoutMs;
   for (;;) {
-    const secret = await member.writer.get<KubeObject & { data?: Record<string, string> }>({
-      kind: 'Secret',
-      name: MEMBER_TOKEN_SECRET,
+    const account = await member.writer.get({
+      kind: 'ServiceAccount',
+      name: MEMBER_SERVICE_ACCOUNT,
       namespace: MEMBER_NAMESPACE,
     });
+    const secret = await member.writer.get<KubeObject & { data?: Record<string, string> }>(ref);
+    const forUid = secret?.metadata.annotations?.[SERVICE_ACCOUNT_UID];
     const token = secret?.data?.token;
-    if (token) return Buffer.from(token, 'base64').toString('utf8');
+    if (token && account?.metadata.uid && forUid === account.metadata.uid)
+      return Buffer.from(token, 'base64').toString('utf8');
+    if (!secret) {
+      await member.writer.apply(tokenSecret);
+    } else if (forUid && account?.metadata.uid && forUid !== account.metadata.uid) {
+      await member.writer.delete(ref, secret.metadata.uid ? { uid: secret.metadata.uid } : {});
+      await member.writer.apply(tokenSecret);
+    }
     if (Date.now() > deadline) {
       throw new JoinError(
-        `the member's token controller did not fill Secret ${MEMBER_NAMESPACE}/${MEMBER_TOKEN_SECRET} within ${options.tokenTimeoutMs / 1000} s: is kube-controller-manager running there (with --service-account-private-key-file)?`,
+        `the member's token controller did not fill Secret ${MEMBER_NAMESPACE}/${MEMBER_TOKEN_SECRET} for ServiceAccount ${MEMBER_NAMESPACE}/${MEMBER_SERVICE_ACCOUNT} within ${options.tokenTimeoutMs / 1000} s: is kube-controller-manager running there (with --service-account-private-key-file)?`,
       );
     }
     await sleep(250);
@@ -158,7 +181,12 @@ export async function joinMember(
     joinedKey(managementId, options.name),
     `MemberCluster ${options.name} of management cluster ${managementId}`,
   );
-  const token = await memberToken(member, options);
+  const tokenSecret = manifests.find((o) => o.kind === 'Secret' && o.metadata.name === MEMBER_TOKEN_SECRET);
+  if (!tokenSecret)
+    throw new JoinError(
+      `config/member/ has no Secret ${MEMBER_TOKEN_SECRET}: reinstall the operator's files`,
+    );
+  const token = await memberToken(member, tokenSecret, options);
   options.log(
     `member ${options.name}: read the token of ServiceAccount ${MEMBER_NAMESPACE}/${MEMBER_SERVICE_ACCOUNT}`,
   );

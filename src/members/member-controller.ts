@@ -61,6 +61,8 @@ export interface MemberControllerOptions {
   onHealth?(member: string, health: MemberHealth | undefined): void;
   /** Told of any change of any MemberCluster (tenants waiting for a member look again). */
   onMembersChanged?(): void;
+  /** A probe found a member Ready where it was not, or the other way round (its tenants look again). */
+  onReadyChanged?(member: string, ready: boolean): void;
   /** Tenants placed on a member, for its `status.tenants`. */
   tenantsOn?(member: string): number;
   /** The Tenant whose tenant id is `id` (children on members carry the id, not an owner reference). */
@@ -90,6 +92,8 @@ interface MemberState {
   /** The fingerprint whose permissions were verified. */
   verified?: string;
   ready?: boolean;
+  /** The readiness last told to `onReadyChanged` (a failing write sets `ready` before any probe). */
+  announced?: boolean;
 }
 
 const LOCAL = 'management-cluster';
@@ -526,7 +530,7 @@ export class MemberController {
       });
       if (health.ready) state.verified = client.fingerprint;
     }
-    if (state.ready !== health.ready) {
+    if (state.announced !== health.ready) {
       this.#options.logger.info(
         {
           member: name,
@@ -538,6 +542,10 @@ export class MemberController {
     }
     state.ready = health.ready;
     this.#options.onHealth?.(name, health);
+    if (state.announced !== health.ready) {
+      state.announced = health.ready;
+      this.#options.onReadyChanged?.(name, health.ready);
+    }
     if (health.ready && client.ok) await this.#cleanUp(name, mc, client.rest);
     const patch = memberStatusPatch({
       current: mc.status,

@@ -167,6 +167,11 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
         if (scheduled?.status === 'False' || unplacedHere) queue.add(t.metadata.name, 'normal');
       }
     },
+    // Its tenants show ClusterUnreachable when it goes, and recover when it is back, at once.
+    onReadyChanged: (cluster) => {
+      for (const t of caches.tenants())
+        if (t.status?.placement?.clusterName === cluster) queue.add(t.metadata.name, 'normal');
+    },
     tenantNameForId: (id) => caches.tenantNameForId(id),
     enqueueTenant: (name, priority) => queue.add(name, priority),
     onHealth: (cluster, health) => {
