@@ -57,6 +57,8 @@ export interface DeleteOptions {
   uid?: string;
   /** The version last seen (not sent: lets a cache of recent writes hide the deleted copy). */
   resourceVersion?: string;
+  /** Precondition: delete only while the object is still at this resourceVersion (409 otherwise). */
+  unchangedSince?: string;
 }
 
 export interface KubeWriter {
@@ -125,7 +127,14 @@ export function createKubeWriter(rest: KubeRest): KubeWriter {
             kind: 'DeleteOptions',
             apiVersion: 'v1',
             propagationPolicy: 'Background',
-            ...(options.uid ? { preconditions: { uid: options.uid } } : {}),
+            ...(options.uid || options.unchangedSince
+              ? {
+                  preconditions: {
+                    ...(options.uid ? { uid: options.uid } : {}),
+                    ...(options.unchangedSince ? { resourceVersion: options.unchangedSince } : {}),
+                  },
+                }
+              : {}),
           },
         });
         // 200 with the object while finalizers hold it; a Status (or the object, gone) otherwise.

@@ -13,7 +13,7 @@ import { labelMap } from '../api/kube-shapes.ts';
 import { formatIssue, formatPath } from '../api/validate.ts';
 import type { KubeTls } from '../kube/connection.ts';
 import type { KubeObject, KubeWriter } from '../kube/objects.ts';
-import type { KubeRest } from '../kube/rest.ts';
+import { type KubeRest, isConflict } from '../kube/rest.ts';
 import { TENANT_TYPE, collectionPath } from '../kube/resources.ts';
 import { joinedKey, managementIdentity, markJoined, unmarkJoined } from './joined-marks.ts';
 import {
@@ -290,20 +290,40 @@ export async function leaveMember(
     return;
   }
   const managementId = await managementIdentity(management.writer, options.managementServer);
-  const others = await unmarkJoined(member.writer, joinedKey(managementId, name));
+  const { others, account } = await unmarkJoined(member.writer, joinedKey(managementId, name));
   if (others.length > 0) {
     options.log(
       `member ${name}: kept ServiceAccount ${MEMBER_NAMESPACE}/${MEMBER_SERVICE_ACCOUNT}, its token and binding: still used by ${others.join('; ')}`,
     );
     return;
   }
-  for (const obj of (await memberManifests()).reverse()) {
-    if (obj.kind === 'Namespace' || obj.kind === 'ClusterRole') continue;
-    await member.writer.delete({
-      kind: obj.kind,
-      name: obj.metadata.name,
-      ...(obj.metadata.namespace ? { namespace: obj.metadata.namespace } : {}),
-    });
+  // The ServiceAccount first, only as this leave left it: a join that marked it meanwhile keeps it.
+  const objects = (await memberManifests())
+    .filter((o) => o.kind !== 'Namespace' && o.kind !== 'ClusterRole')
+    .sort((a, b) => Number(b.kind === 'ServiceAccount') - Number(a.kind === 'ServiceAccount'));
+  for (const obj of objects) {
+    const isAccount = obj.kind === 'ServiceAccount';
+    try {
+      await member.writer.delete(
+        {
+          kind: obj.kind,
+          name: obj.metadata.name,
+          ...(obj.metadata.namespace ? { namespace: obj.metadata.namespace } : {}),
+        },
+        isAccount && account
+          ? {
+              ...(account.uid ? { uid: account.uid } : {}),
+              ...(account.resourceVersion ? { unchangedSince: account.resourceVersion } : {}),
+            }
+          : {},
+      );
+    } catch (error) {
+      if (!isAccount || !isConflict(error)) throw error;
+      throw new JoinError(
+        `member ${name}: ServiceAccount ${MEMBER_NAMESPACE}/${MEMBER_SERVICE_ACCOUNT} changed while leaving (another join?); it and its token and binding were kept: run leave again if no other MemberCluster uses this member`,
+        { cause: error },
+      );
+    }
     options.log(
       `member ${name}: deleted ${obj.kind} ${obj.metadata.namespace ? `${obj.metadata.namespace}/` : ''}${obj.metadata.name}`,
     );

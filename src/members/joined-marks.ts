@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { KubeObject, KubeWriter } from '../kube/objects.ts';
+import { isConflict, isInvalid } from '../kube/rest.ts';
 import { MEMBER_NAMESPACE, MEMBER_SERVICE_ACCOUNT } from './member-manifests.ts';
 
 export const JOINED_PREFIX = 'joined.neurallog.io/';
@@ -40,40 +41,65 @@ function marks(sa: KubeObject | undefined): Record<string, string> {
   );
 }
 
-/** Leaves this join's mark on the member ServiceAccount (applied just before). */
+const ATTEMPTS = 5;
+
+/**
+ * Leaves this join's mark on the member ServiceAccount (applied just before). Adding a key to an
+ * existing map never loses another join's key; creating the map is guarded by the
+ * resourceVersion, so two first joins at once cannot both create it, and the loser tries again.
+ */
 export async function markJoined(
   member: Pick<KubeWriter, 'get' | 'jsonPatch'>,
   key: string,
   description: string,
 ): Promise<void> {
-  const sa = await member.get(SERVICE_ACCOUNT);
-  if (sa?.metadata.annotations?.[key] === description) return;
-  await member.jsonPatch(
-    SERVICE_ACCOUNT,
-    sa?.metadata.annotations
-      ? [{ op: 'add', path: pointer(key), value: description }]
-      : [{ op: 'add', path: '/metadata/annotations', value: { [key]: description } }],
-  );
+  for (let attempt = 1; ; attempt++) {
+    const sa = await member.get(SERVICE_ACCOUNT);
+    if (sa?.metadata.annotations?.[key] === description) return;
+    try {
+      await member.jsonPatch(
+        SERVICE_ACCOUNT,
+        sa?.metadata.annotations
+          ? [{ op: 'add', path: pointer(key), value: description }]
+          : [
+              { op: 'test', path: '/metadata/resourceVersion', value: sa?.metadata.resourceVersion },
+              { op: 'add', path: '/metadata/annotations', value: { [key]: description } },
+            ],
+      );
+      return;
+    } catch (error) {
+      if (attempt >= ATTEMPTS || !(isConflict(error) || isInvalid(error))) throw error;
+    }
+  }
+}
+
+export interface Unmarked {
+  /** The descriptions of the other joins that still use the ServiceAccount. */
+  others: string[];
+  /** The ServiceAccount as this leave left it, for a guarded delete; undefined when there is none. */
+  account?: { uid: string | undefined; resourceVersion: string | undefined };
 }
 
 /**
- * Removes this join's mark and says who else has joined the member (their descriptions). A
- * ServiceAccount without any mark (joined before marks existed) has nobody else.
+ * Removes this join's mark and says who else has joined the member. A ServiceAccount without any
+ * mark (joined before marks existed) has nobody else.
  */
 export async function unmarkJoined(
   member: Pick<KubeWriter, 'get' | 'jsonPatch'>,
   key: string,
-): Promise<string[]> {
+): Promise<Unmarked> {
   const sa = await member.get(SERVICE_ACCOUNT);
-  if (!sa) return [];
+  if (!sa) return { others: [] };
   const all = marks(sa);
-  if (key in all) {
-    await member.jsonPatch(SERVICE_ACCOUNT, [
-      { op: 'test', path: pointer(key), value: all[key] },
-      { op: 'remove', path: pointer(key) },
-    ]);
-  }
-  return Object.entries(all)
-    .filter(([k]) => k !== key)
-    .map(([, description]) => description);
+  const after =
+    key in all
+      ? await member.jsonPatch(SERVICE_ACCOUNT, [
+          { op: 'test', path: pointer(key), value: all[key] },
+          { op: 'remove', path: pointer(key) },
+        ])
+      : sa;
+  return {
+    others: Object.values(marks(after)),
+    account: { uid: after.metadata.uid, resourceVersion: after.metadata.resourceVersion },
+  };
 }

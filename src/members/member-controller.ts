@@ -94,6 +94,8 @@ interface MemberState {
   ready?: boolean;
   /** The readiness last told to `onReadyChanged` (a failing write sets `ready` before any probe). */
   announced?: boolean;
+  /** Why it is not Ready and since when, as this process found it (its status may not say so yet). */
+  down?: { message: string; since: string };
 }
 
 const LOCAL = 'management-cluster';
@@ -193,6 +195,10 @@ export class MemberController {
     return this.#unavailable ? [] : undefined;
   }
 
+  #now(): Date {
+    return this.#options.now?.() ?? new Date();
+  }
+
   /** Starts probing and writing status (the leader only). */
   startProbing(): void {
     this.#controller.start();
@@ -225,12 +231,13 @@ export class MemberController {
     const mc = this.#members.get(name);
     const readyCondition = mc?.status?.conditions?.find((c) => c.type === 'Ready');
     if (!state.ready || !state.client || state.client.rest === this.#options.rest) {
+      // What this process found first: the cached status may still say Ready. The time the status
+      // records is kept when it has one: it survives a restart of the operator.
+      const recorded = readyCondition && readyCondition.status !== 'True' ? readyCondition : undefined;
       return {
         kind: 'unreachable',
-        message: readyCondition?.message ?? `${name} is not Ready`,
-        ...(readyCondition && readyCondition.status !== 'True'
-          ? { since: readyCondition.lastTransitionTime }
-          : {}),
+        message: state.down?.message ?? recorded?.message ?? `${name} is not Ready`,
+        ...(recorded || state.down ? { since: recorded?.lastTransitionTime ?? state.down!.since } : {}),
       };
     }
     if (!state.tenants) state.tenants = this.#tenantCluster(name, state, state.client.rest);
@@ -390,6 +397,10 @@ export class MemberController {
             (error instanceof Error && error.name === 'TimeoutError')
           ) {
             state.ready = false;
+            state.down ??= {
+              message: `${name} stopped answering: ${(error as Error).message}`,
+              since: rfc3339(this.#now()),
+            };
             this.refresh(name);
           }
           throw error;
@@ -541,6 +552,8 @@ export class MemberController {
       );
     }
     state.ready = health.ready;
+    if (health.ready) delete state.down;
+    else state.down = { message: health.message, since: state.down?.since ?? rfc3339(this.#now()) };
     this.#options.onHealth?.(name, health);
     if (state.announced !== health.ready) {
       state.announced = health.ready;

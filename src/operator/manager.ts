@@ -156,7 +156,7 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
       return n;
     },
     quotaChanged,
-    // A tenant waiting for a member (Scheduled=False) looks again when any member changes; so does
+    // A tenant waiting for a member (NoClusterAvailable) looks again when any member changes; so does
     // one living here unplaced, once a MemberCluster stands for this cluster (it is recorded there).
     onMembersChanged: () => {
       const homeMember = memberForHome(members.membersIfKnown() ?? []);
@@ -164,7 +164,7 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
         const scheduled = t.status?.conditions?.find((c) => c.type === 'Scheduled');
         const unplacedHere =
           homeMember && !t.status?.placement && (t.metadata.finalizers ?? []).includes(FINALIZER);
-        if (scheduled?.status === 'False' || unplacedHere) queue.add(t.metadata.name, 'normal');
+        if (scheduled?.reason === 'NoClusterAvailable' || unplacedHere) queue.add(t.metadata.name, 'normal');
       }
     },
     // Its tenants show ClusterUnreachable when it goes, and recover when it is back, at once.

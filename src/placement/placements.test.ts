@@ -65,7 +65,7 @@ describe('Placements', () => {
 
   it('refuses a tenant id another Tenant holds: placed, just decided, or living on the management cluster', () => {
     type Cached = {
-      metadata: { name: string; finalizers?: string[] };
+      metadata: { name: string; finalizers?: string[]; creationTimestamp?: string };
       spec?: { tenantId?: string };
       status?: { placement?: { clusterName: string } };
     };
@@ -75,7 +75,13 @@ describe('Placements', () => {
         spec: { tenantId: 'acme' },
         status: { placement: { clusterName: 'm' } },
       },
-      { metadata: { name: 'old', finalizers: ['neurallog.io/finalizer'] } },
+      {
+        metadata: {
+          name: 'old',
+          finalizers: ['neurallog.io/finalizer'],
+          creationTimestamp: '2029-01-01T00:00:00Z',
+        },
+      },
       { metadata: { name: 'waiting' }, spec: { tenantId: 'globex' } },
     ];
     const placements = new Placements(() => cached);
@@ -98,6 +104,24 @@ describe('Placements', () => {
       placements.decide('placed', 'acme', {}, members).placed,
       'a Tenant does not conflict with itself',
     );
+  });
+
+  it('lets the older of two unplaced Tenants of one id living here be placed, not both refused', () => {
+    const finalizers = ['neurallog.io/finalizer'];
+    const cached = [
+      {
+        metadata: { name: 'b', finalizers, creationTimestamp: '2029-01-02T00:00:00Z' },
+        spec: { tenantId: 'x' },
+      },
+      {
+        metadata: { name: 'a', finalizers, creationTimestamp: '2029-01-03T00:00:00Z' },
+        spec: { tenantId: 'x' },
+      },
+    ];
+    const placements = new Placements(() => cached);
+    const younger = placements.decide('a', 'x', {}, [member('m', 5)]);
+    assert.ok(!younger.placed && 'idTakenBy' in younger && younger.idTakenBy.tenant === 'b');
+    assert.ok(placements.decide('b', 'x', {}, [member('m', 5)]).placed, 'the older one is not blocked');
   });
 
   it('counts an adopted tenant on its member whatever the capacity', () => {

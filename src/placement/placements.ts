@@ -11,7 +11,7 @@ import { FINALIZER } from '../render/meta.ts';
 import { type MemberView, type PlacementDecision, type PlacementRequest, place } from './placement.ts';
 
 interface PlacedTenant {
-  metadata: { name: string; finalizers?: string[] };
+  metadata: { name: string; finalizers?: string[]; creationTimestamp?: string };
   spec?: unknown;
   status?: { placement?: { clusterName?: string } };
 }
@@ -35,6 +35,9 @@ function tenantIdOf(t: PlacedTenant): string {
   return typeof id === 'string' && id !== '' ? id : t.metadata.name;
 }
 
+/** Sorts Tenants oldest first (RFC 3339 times compare as text), then by name; no time sorts last. */
+const age = (created: string | undefined, name: string) => `${created || '~'}\n${name}`;
+
 export class Placements {
   readonly #tenants: () => readonly PlacedTenant[];
   /** Tenant name → member and tenant id, written but maybe not yet in the cache. */
@@ -52,6 +55,8 @@ export class Placements {
   #survey(id?: string, self?: string): Survey {
     const counts = new Map<string, number>();
     let holder: IdHolder | undefined;
+    let selfCreated: string | undefined;
+    const atHome: Array<{ name: string; created: string }> = [];
     const seen = new Set<string>();
     const take = (name: string, clusterName: string | undefined, tenantId: string) => {
       if (id !== undefined && !holder && name !== self && tenantId === id)
@@ -60,6 +65,7 @@ export class Placements {
     for (const t of this.#tenants()) {
       const name = t.metadata.name;
       seen.add(name);
+      if (name === self) selfCreated = t.metadata.creationTimestamp;
       const cluster = t.status?.placement?.clusterName;
       if (cluster) {
         this.#pending.delete(name);
@@ -71,8 +77,13 @@ export class Placements {
       if (pending) {
         counts.set(pending.clusterName, (counts.get(pending.clusterName) ?? 0) + 1);
         take(name, pending.clusterName, pending.id);
-      } else if (id !== undefined && (t.metadata.finalizers ?? []).includes(FINALIZER)) {
-        take(name, undefined, tenantIdOf(t));
+      } else if (
+        id !== undefined &&
+        name !== self &&
+        (t.metadata.finalizers ?? []).includes(FINALIZER) &&
+        tenantIdOf(t) === id
+      ) {
+        atHome.push({ name, created: t.metadata.creationTimestamp ?? '' });
       }
     }
     // A decision for a Tenant the cache does not hold yet (or any more) counts until it is seen.
@@ -81,7 +92,19 @@ export class Placements {
       counts.set(pending.clusterName, (counts.get(pending.clusterName) ?? 0) + 1);
       take(name, pending.clusterName, pending.id);
     }
+    // Living here unplaced, it holds the id against younger Tenants only: two such Tenants of one
+    // id (neither owning its namespace here, or they would stay home) must not block each other.
+    if (!holder && self !== undefined) {
+      const mine = age(selfCreated, self);
+      const older = atHome.find((h) => age(h.created, h.name) < mine);
+      if (older) holder = { tenant: older.name, clusterName: undefined };
+    }
     return { counts, holder };
+  }
+
+  /** The Tenant other than `tenant` that holds tenant id `id`, if any (as `decide` would find it). */
+  holderOf(tenant: string, id: string): IdHolder | undefined {
+    return this.#survey(id, tenant).holder;
   }
 
   /** Tenants placed on each member, the decisions not yet cached included. */
@@ -106,7 +129,7 @@ export class Placements {
       return {
         placed: false,
         idTakenBy: holder,
-        message: `tenant id ${id} is already used by Tenant ${holder.tenant} (${where}); give this Tenant another spec.tenantId, or delete ${holder.tenant}`,
+        message: `tenant id ${id} is already used by Tenant ${holder.tenant} (${where}); delete ${holder.tenant}, or delete this Tenant and create it again with another spec.tenantId`,
       };
     }
     const decision = place(

@@ -72,11 +72,12 @@ export interface DeregistrationInput {
  */
 export async function deregisterFromAuth(input: DeregistrationInput): Promise<Deregistration> {
   const { t, resolved: r, services, log } = input;
-  if (!r || !r.authEnabled) return { state: 'deregistered' };
   const condition = t.status?.conditions?.find((c) => c.type === 'AuthRegistered');
   if (condition?.reason === DEREGISTRATION_GAVE_UP) return { state: 'gaveUp' };
-  if (authStateFromStatus(t.status)?.state === 'deregistered') return { state: 'deregistered' };
-  if (input.idOwnedElsewhere) return { state: 'pending' };
+  if (authStateFromStatus(t.status)?.state === 'deregistered' || r?.authEnabled === false)
+    return { state: 'deregistered' };
+  // No readable spec (no id), or the id is someone else's: nothing is called, nothing claimed.
+  if (!r || input.idOwnedElsewhere) return { state: 'pending' };
   try {
     await services.auth.deregister(r.id);
     log.info({ tenantId: r.id }, 'deregistered from the Auth service');

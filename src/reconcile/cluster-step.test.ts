@@ -27,13 +27,17 @@ const readyMember = (name: string, self: boolean): MemberClusterObject => ({
 });
 
 /** A tenant made before the first MemberCluster: our finalizer, no placement, its namespace here. */
-function setup(members: MemberClusterObject[]) {
-  const t: TenantObject = {
+function setup(
+  members: MemberClusterObject[],
+  given: { t?: TenantObject; others?: TenantObject[]; namespaceHere?: boolean } = {},
+) {
+  const t: TenantObject = given.t ?? {
     apiVersion: 'neurallog.io/v1',
     kind: 'Tenant',
     metadata: { name: 'acme', uid: 'u1', resourceVersion: '5', generation: 1, finalizers: [FINALIZER] },
     status: { phase: 'Running', conditions: [] },
   };
+  const others = given.others ?? [];
   const namespace: KubeObject = {
     apiVersion: 'v1',
     kind: 'Namespace',
@@ -42,11 +46,15 @@ function setup(members: MemberClusterObject[]) {
   const requests: string[] = [];
   const homeCluster = {
     name: 'local',
-    observed: { tenant: () => t, children: () => [], namespace: () => namespace },
+    observed: {
+      tenant: () => t,
+      children: () => [],
+      namespace: () => (given.namespaceHere === false ? undefined : namespace),
+    },
     writer: {} as TenantCluster['writer'],
     ownership: 'ownerReference',
   } satisfies TenantCluster;
-  const placements = new Placements(() => [t]);
+  const placements = new Placements(() => [t, ...others]);
   const placement: MemberPlacement = {
     members: () => members,
     placements,
@@ -78,7 +86,7 @@ function setup(members: MemberClusterObject[]) {
       now: () => new Date('2030-01-01T00:00:00Z'),
       log: pino({ level: 'silent' }),
     });
-  return { run, requests, placements, homeCluster };
+  return { run, requests, placements, homeCluster, others };
 }
 
 describe('clusterStep', () => {
@@ -95,5 +103,42 @@ describe('clusterStep', () => {
     assert.deepEqual(s.requests, ['get Tenant', 'patch status 5']);
     assert.equal(outcome.kind, 'stop');
     assert.equal(s.placements.counts().get('management'), 1);
+  });
+
+  it('does not read a Tenant refused for its id again while the same Tenant holds the id', async () => {
+    const message =
+      'not placed: tenant id acme is already used by Tenant holder (placed on prod-1); delete holder, or ...';
+    const copy: TenantObject = {
+      apiVersion: 'neurallog.io/v1',
+      kind: 'Tenant',
+      metadata: { name: 'copy', uid: 'u2', resourceVersion: '9', generation: 1 },
+      spec: { tenantId: 'acme' },
+      status: {
+        phase: 'Failed',
+        conditions: [
+          {
+            type: 'Scheduled',
+            status: 'False',
+            reason: 'TenantIdConflict',
+            message,
+            lastTransitionTime: '2030-01-01T00:00:00Z',
+          },
+        ],
+      },
+    };
+    const holder: TenantObject = {
+      apiVersion: 'neurallog.io/v1',
+      kind: 'Tenant',
+      metadata: { name: 'holder', uid: 'u3' },
+      spec: { tenantId: 'acme' },
+      status: { placement: { clusterName: 'prod-1', reason: 'x', time: '2030-01-01T00:00:00Z' } },
+    };
+    const s = setup([readyMember('prod-1', false)], { t: copy, others: [holder], namespaceHere: false });
+    const outcome = await s.run();
+    assert.deepEqual(outcome, { kind: 'stop', result: { requeueAfterMs: 30_000 } });
+    assert.deepEqual(s.requests, [], 'steady: no read, no write');
+    s.others.length = 0;
+    await s.run();
+    assert.equal(s.requests[0], 'get Tenant', 'once the id is free it is decided from the live Tenant');
   });
 });

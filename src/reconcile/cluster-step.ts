@@ -13,6 +13,7 @@ import type { MemberClusterObject } from '../members/member-controller.ts';
 import type { PendingCleanup } from './member-deletion.ts';
 import { isOwnedNamespace } from './ownership.ts';
 import {
+  PLACEMENT_RETRY_MS,
   type PlacementPort,
   memberForHome,
   missingMemberStatus,
@@ -87,6 +88,14 @@ export async function clusterStep(input: ClusterStepInput): Promise<ClusterStepO
   const members = placement.members() ?? [];
   const staysHome = provisionedAtHome && !memberForHome(members);
   if (!t.status?.placement && members.length > 0 && !staysHome) {
+    // Still refused for its id, held by the same Tenant: nothing to read or to write again.
+    const scheduled = t.status?.conditions?.find((c) => c.type === 'Scheduled');
+    const holder =
+      scheduled?.reason === 'TenantIdConflict'
+        ? placement.placements.holderOf(t.metadata.name, input.id)
+        : undefined;
+    if (holder && scheduled?.message.includes(`Tenant ${holder.tenant} (`))
+      return stop({ requeueAfterMs: PLACEMENT_RETRY_MS });
     // A decision is taken from the API server's copy, never from a cache that may be behind an
     // earlier one, and written only if that copy is still current: a tenant is placed once.
     const live = (await home.get({ kind: 'Tenant', name: t.metadata.name })) as TenantObject | undefined;

@@ -115,6 +115,7 @@ describe('placementStep', () => {
     });
     assert.equal(outcome.kind, 'unplaced');
     assert.equal(outcome.status?.phase, 'Failed');
+    assert.equal(outcome.status?.observedGeneration, undefined);
     assert.deepEqual(
       outcome.status?.conditions?.map((c) => [c.type, c.status, c.reason]),
       [
@@ -160,6 +161,7 @@ describe('placementStep', () => {
     });
     assert.equal(outcome.kind, 'unplaced');
     assert.equal(outcome.status?.phase, 'Pending');
+    assert.equal(outcome.status?.observedGeneration, undefined, 'its first provisioning is no drift');
     const scheduled = outcome.status?.conditions?.find((c) => c.type === 'Scheduled');
     assert.equal(scheduled?.reason, 'NoClusterAvailable');
     assert.equal(scheduled?.message, 'no member cluster can take the tenant: staging: labels do not match');

@@ -139,6 +139,8 @@ export function placementStep(input: PlacementInput): PlacementOutcome {
     const member = members.find((m) => m.metadata.name === decision.clusterName);
     return placedOn(t, member ?? decision.clusterName, decision.reason, now);
   }
+  // An unplaced status carries no observedGeneration: nothing was made for this generation yet,
+  // so the first provisioning, once placed, is a spec change (Created events), not drift.
   if ('idTakenBy' in decision) {
     const message = `not placed: ${decision.message}`;
     return {
@@ -147,7 +149,6 @@ export function placementStep(input: PlacementInput): PlacementOutcome {
       status: {
         ...t.status,
         phase: 'Failed',
-        ...(generation !== undefined ? { observedGeneration: generation } : {}),
         conditions: withConditions(t.status, generation, now, [
           { type: 'Ready', status: 'False', reason: 'TenantIdConflict', message },
           { type: 'Scheduled', status: 'False', reason: 'TenantIdConflict', message },
@@ -162,7 +163,6 @@ export function placementStep(input: PlacementInput): PlacementOutcome {
     status: {
       ...t.status,
       phase: 'Pending',
-      ...(generation !== undefined ? { observedGeneration: generation } : {}),
       conditions: withConditions(t.status, generation, now, [
         { type: 'Ready', status: 'False', reason: 'NoClusterAvailable', message },
         { type: 'Scheduled', status: 'False', reason: 'NoClusterAvailable', message },

@@ -2,7 +2,8 @@
  * The operator's Prometheus metrics (SPEC §7), created on a registry the
  * caller owns — never on prom-client's global default registry.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { registerProcessMetrics } from './process-metrics.ts';
+import { Counter, Gauge, Histogram, Registry } from './prom.ts';
 import { QUOTA_METRICS, QuotaMetrics, type QuotaUsage } from './quota-metrics.ts';
 import { PLAN_IDS as PLANS } from '../api/spec.ts';
 import { TENANT_PHASES } from '../api/status.ts';
@@ -83,7 +84,7 @@ export interface OperatorMetrics {
 }
 
 export interface OperatorMetricsOptions {
-  /** Also register prom-client's default Node.js process metrics. Default true. */
+  /** Also register the Node.js process metrics (process-metrics.ts). Default true. */
   defaultMetrics?: boolean;
 }
 
@@ -194,7 +195,7 @@ export function createOperatorMetrics(
         registers,
       }),
     };
-    if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
+    if (options.defaultMetrics ?? true) registerProcessMetrics(registry);
   } catch (error) {
     throw new MetricsRegistrationError(
       `could not register the operator metrics: ${(error as Error).message}. ` +
