@@ -2,12 +2,12 @@
 /** The `tenant-operator` command line: wires flags to commands, holds no logic of its own. */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { resolveAuthUrl } from '../auth/index.ts';
-import { joinCommand, leaveCommand } from './cluster-command.ts';
-import { crdCommand } from './crd-command.ts';
 import { type Output, processOutput } from './io.ts';
-import { renderCommand } from './render-command.ts';
-import { runCommand } from './run-command.ts';
-import { validateCommand } from './validate-command.ts';
+// Each command's module is loaded when it runs: `run` never loads what rendering, the CRD or
+// joining need (the YAML library, the CRD generator), which keeps the operator's resident memory down.
+type JoinFlags = Parameters<(typeof import('./cluster-command.ts'))['joinCommand']>[1];
+type LeaveFlags = Parameters<(typeof import('./cluster-command.ts'))['leaveCommand']>[1];
+type RunFlags = Parameters<(typeof import('./run-command.ts'))['runCommand']>[0];
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -48,6 +48,7 @@ export function buildProgram(io: Output, setExitCode: (code: number) => void): C
     )
     .action(async (opts: { file: string; authUrl?: string }) => {
       const authUrl = resolveAuthUrl({ flag: opts.authUrl, env: process.env });
+      const { renderCommand } = await import('./render-command.ts');
       setExitCode(await renderCommand(opts.file, { authUrl }, io));
     });
 
@@ -56,6 +57,7 @@ export function buildProgram(io: Output, setExitCode: (code: number) => void): C
     .description('check Tenants against the schema and the API server rules; exit 1 on any problem')
     .requiredOption('-f, --file <path>', 'Tenant YAML/JSON file (several documents allowed); - reads stdin')
     .action(async (opts: { file: string }) => {
+      const { validateCommand } = await import('./validate-command.ts');
       setExitCode(await validateCommand(opts.file, io));
     });
 
@@ -85,7 +87,8 @@ export function buildProgram(io: Output, setExitCode: (code: number) => void): C
       'neurallog-system',
     )
     .action(async (name: string, opts: Record<string, unknown>) => {
-      setExitCode(await joinCommand(name, opts as unknown as Parameters<typeof joinCommand>[1], io));
+      const { joinCommand } = await import('./cluster-command.ts');
+      setExitCode(await joinCommand(name, opts as unknown as JoinFlags, io));
     });
   cluster
     .command('leave <name>')
@@ -100,13 +103,15 @@ export function buildProgram(io: Output, setExitCode: (code: number) => void): C
     .option('--kubeconfig <file>', "the management cluster's kubeconfig (default: as for run)")
     .option('--namespace <ns>', "the operator's namespace", 'neurallog-system')
     .action(async (name: string, opts: Record<string, unknown>) => {
-      setExitCode(await leaveCommand(name, opts as unknown as Parameters<typeof leaveCommand>[1], io));
+      const { leaveCommand } = await import('./cluster-command.ts');
+      setExitCode(await leaveCommand(name, opts as unknown as LeaveFlags, io));
     });
 
   program
     .command('crd')
     .description('print the CustomResourceDefinitions (Tenant, MemberCluster) as YAML')
-    .action(() => {
+    .action(async () => {
+      const { crdCommand } = await import('./crd-command.ts');
       setExitCode(crdCommand(io));
     });
 
@@ -158,7 +163,8 @@ export function buildProgram(io: Output, setExitCode: (code: number) => void): C
     )
     .action(async (opts: Record<string, unknown>) => {
       const flags = { ...opts, logLevel: (opts.zapLogLevel as string | undefined) ?? opts.logLevel };
-      setExitCode(await runCommand(flags as unknown as Parameters<typeof runCommand>[0]));
+      const { runCommand } = await import('./run-command.ts');
+      setExitCode(await runCommand(flags as unknown as RunFlags));
     });
 
   return program;

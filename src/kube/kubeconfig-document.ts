@@ -4,8 +4,14 @@
  * support (`auth-provider`, `proxy-url`) is refused when its context is used, never ignored.
  */
 import path from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { createRequire } from 'node:module';
 import { KubeconfigInvalidError } from './kubeconfig-errors.ts';
+
+// The YAML library is loaded on the first kubeconfig parsed: an operator in a pod reads none, and
+// keeps the ~12 MiB of resident memory it costs (docs/design.md, "Idle memory").
+const load = createRequire(import.meta.url);
+let yaml: typeof import('yaml') | undefined;
+const parseYaml = (text: string): unknown => (yaml ??= load('yaml') as typeof import('yaml')).parse(text);
 
 export interface KubeconfigCluster {
   server: string;
