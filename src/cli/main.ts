@@ -2,12 +2,14 @@
 /** The `tenant-operator` command line: wires flags to commands, holds no logic of its own. */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { resolveAuthUrl } from '../auth/index.ts';
+import type * as ClusterCommands from './cluster-command.ts';
+import type * as RunCommands from './run-command.ts';
 import { type Output, processOutput } from './io.ts';
 // Each command's module is loaded when it runs: `run` never loads what rendering, the CRD or
 // joining need (the YAML library, the CRD generator), which keeps the operator's resident memory down.
-type JoinFlags = Parameters<(typeof import('./cluster-command.ts'))['joinCommand']>[1];
-type LeaveFlags = Parameters<(typeof import('./cluster-command.ts'))['leaveCommand']>[1];
-type RunFlags = Parameters<(typeof import('./run-command.ts'))['runCommand']>[0];
+type JoinFlags = Parameters<typeof ClusterCommands.joinCommand>[1];
+type LeaveFlags = Parameters<typeof ClusterCommands.leaveCommand>[1];
+type RunFlags = Parameters<typeof RunCommands.runCommand>[0];
 
 function positiveInt(value: string): number {
   const n = Number(value);

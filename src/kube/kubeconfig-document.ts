@@ -5,13 +5,14 @@
  */
 import path from 'node:path';
 import { createRequire } from 'node:module';
+import type * as Yaml from 'yaml';
 import { KubeconfigInvalidError } from './kubeconfig-errors.ts';
 
 // The YAML library is loaded on the first kubeconfig parsed: an operator in a pod reads none, and
 // keeps the ~12 MiB of resident memory it costs (docs/design.md, "Idle memory").
 const load = createRequire(import.meta.url);
-let yaml: typeof import('yaml') | undefined;
-const parseYaml = (text: string): unknown => (yaml ??= load('yaml') as typeof import('yaml')).parse(text);
+let yaml: typeof Yaml | undefined;
+const parseYaml = (text: string): unknown => (yaml ??= load('yaml') as typeof Yaml).parse(text);
 
 export interface KubeconfigCluster {
   server: string;
