@@ -1,25 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { MemberClusterObject } from '../members/member-controller.ts';
+import { memberCluster } from '../members/member-cluster.test-util.ts';
 import { Placements } from './placements.ts';
 
-const member = (name: string, maxTenants: number, ready = true): MemberClusterObject => ({
-  apiVersion: 'neurallog.io/v1',
-  kind: 'MemberCluster',
-  metadata: { name },
-  spec: { maxTenants },
-  status: {
-    conditions: [
-      {
-        type: 'Ready',
-        status: ready ? 'True' : 'False',
-        reason: ready ? 'Ready' : 'Unreachable',
-        message: '',
-        lastTransitionTime: '2030-01-01T00:00:00Z',
-      },
-    ],
-  },
-});
+const member = (name: string, maxTenants: number, ready = true) =>
+  memberCluster(name, { maxTenants, ready, self: true });
 
 describe('Placements', () => {
   it('counts decisions the cache does not show yet, so a burst never overfills a member', () => {

@@ -3,28 +3,13 @@ import { describe, it } from 'node:test';
 import { pino } from 'pino';
 import type { KubeObject } from '../kube/objects.ts';
 import type { MemberClusterObject } from '../members/member-controller.ts';
+import { memberCluster } from '../members/member-cluster.test-util.ts';
 import { Placements } from '../placement/placements.ts';
 import { FINALIZER } from '../render/meta.ts';
 import { type MemberPlacement, clusterStep } from './cluster-step.ts';
 import type { TenantCluster, TenantObject } from './ports.ts';
 
-const readyMember = (name: string, self: boolean): MemberClusterObject => ({
-  apiVersion: 'neurallog.io/v1',
-  kind: 'MemberCluster',
-  metadata: { name },
-  spec: self ? {} : { kubeconfigSecretRef: { name: `${name}-kubeconfig`, namespace: 'ops', key: 'value' } },
-  status: {
-    conditions: [
-      {
-        type: 'Ready',
-        status: 'True',
-        reason: 'Ready',
-        message: '',
-        lastTransitionTime: '2030-01-01T00:00:00Z',
-      },
-    ],
-  },
-});
+const readyMember = (name: string, self: boolean) => memberCluster(name, { self });
 
 /** A tenant made before the first MemberCluster: our finalizer, no placement, its namespace here. */
 function setup(

@@ -1,36 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { MemberClusterObject } from '../members/member-controller.ts';
+import { memberCluster } from '../members/member-cluster.test-util.ts';
 import { Placements } from '../placement/placements.ts';
 import { placementStep } from './placement-step.ts';
 import type { TenantObject } from './ports.ts';
 
 const NOW = new Date('2030-01-01T00:00:00Z');
-const member = (
-  name: string,
-  labels: Record<string, string> = {},
-  maxTenants = 10,
-  self = false,
-): MemberClusterObject => ({
-  apiVersion: 'neurallog.io/v1',
-  kind: 'MemberCluster',
-  metadata: { name, labels },
-  spec: {
-    maxTenants,
-    ...(self ? {} : { kubeconfigSecretRef: { name: `${name}-kubeconfig`, namespace: 'ops', key: 'value' } }),
-  },
-  status: {
-    conditions: [
-      {
-        type: 'Ready',
-        status: 'True',
-        reason: 'Ready',
-        message: '',
-        lastTransitionTime: '2030-01-01T00:00:00Z',
-      },
-    ],
-  },
-});
+const member = (name: string, labels: Record<string, string> = {}, maxTenants = 10, self = false) =>
+  memberCluster(name, { labels, maxTenants, self });
 const tenant = (status?: TenantObject['status']): TenantObject => ({
   apiVersion: 'neurallog.io/v1',
   kind: 'Tenant',

@@ -139,33 +139,38 @@ export function placementStep(input: PlacementInput): PlacementOutcome {
     const member = members.find((m) => m.metadata.name === decision.clusterName);
     return placedOn(t, member ?? decision.clusterName, decision.reason, now);
   }
-  // An unplaced status carries no observedGeneration: nothing was made for this generation yet,
-  // so the first provisioning, once placed, is a spec change (Created events), not drift.
-  if ('idTakenBy' in decision) {
-    const message = `not placed: ${decision.message}`;
-    return {
-      kind: 'unplaced',
-      requeueAfterMs: PLACEMENT_RETRY_MS,
-      status: {
-        ...t.status,
-        phase: 'Failed',
-        conditions: withConditions(t.status, generation, now, [
-          { type: 'Ready', status: 'False', reason: 'TenantIdConflict', message },
-          { type: 'Scheduled', status: 'False', reason: 'TenantIdConflict', message },
-        ]),
-      },
-    };
-  }
-  const message = `no member cluster can take the tenant: ${decision.message}`;
+  if ('idTakenBy' in decision)
+    return refused(t, 'Failed', 'TenantIdConflict', `not placed: ${decision.message}`, now);
+  return refused(
+    t,
+    'Pending',
+    'NoClusterAvailable',
+    `no member cluster can take the tenant: ${decision.message}`,
+    now,
+  );
+}
+
+/**
+ * A tenant that cannot be placed now: `Ready` and `Scheduled` say why, looked at again later. The
+ * status carries no observedGeneration: nothing was made for this generation yet, so the first
+ * provisioning, once placed, is a spec change (Created events), not drift.
+ */
+function refused(
+  t: TenantObject,
+  phase: 'Pending' | 'Failed',
+  reason: string,
+  message: string,
+  now: Date,
+): PlacementOutcome {
   return {
     kind: 'unplaced',
     requeueAfterMs: PLACEMENT_RETRY_MS,
     status: {
       ...t.status,
-      phase: 'Pending',
-      conditions: withConditions(t.status, generation, now, [
-        { type: 'Ready', status: 'False', reason: 'NoClusterAvailable', message },
-        { type: 'Scheduled', status: 'False', reason: 'NoClusterAvailable', message },
+      phase,
+      conditions: withConditions(t.status, t.metadata.generation, now, [
+        { type: 'Ready', status: 'False', reason, message },
+        { type: 'Scheduled', status: 'False', reason, message },
       ]),
     },
   };
