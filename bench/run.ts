@@ -92,6 +92,10 @@ async function operatorFigures(op: OperatorProcess) {
   return {
     rssMiB: mib(m('process_resident_memory_bytes')),
     heapUsedMiB: mib(m('nodejs_heap_size_used_bytes')),
+    // What V8 holds for its heap, used or not, and memory outside it (buffers): with RSS and heap
+    // used, where resident memory that is not live objects sits.
+    heapTotalMiB: mib(m('nodejs_heap_size_total_bytes')),
+    externalMiB: mib(m('nodejs_external_memory_bytes')),
     cpuSeconds: round(m('process_cpu_seconds_total'), 2),
     eventLoopLagP99Ms: round(m('nodejs_eventloop_lag_p99_seconds') * 1000, 1),
     eventsDropped: m('neurallog_operator_events_dropped_total'),
@@ -234,6 +238,8 @@ async function main(): Promise<void> {
     cpuSeconds: round(steadyEnd.cpuSeconds - steadyFrom.cpuSeconds, 2),
     rssMiB: steadyEnd.rssMiB,
     heapUsedMiB: steadyEnd.heapUsedMiB,
+    heapTotalMiB: steadyEnd.heapTotalMiB,
+    externalMiB: steadyEnd.externalMiB,
     metricsScrape: {
       bytes: Buffer.byteLength(scrape),
       series: scrape.split('\n').filter((l) => l !== '' && !l.startsWith('#')).length,
