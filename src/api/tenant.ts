@@ -60,6 +60,12 @@ export function effectiveTenantId(t: Pick<Tenant, 'metadata' | 'spec'>): string 
   return t.spec?.tenantId ?? t.metadata.name;
 }
 
+/** The same, read from a Tenant as a cache holds it (not validated here; the CRD schema was). */
+export function cachedTenantId(t: { metadata: { name: string }; spec?: unknown }): string {
+  const id = (t.spec as { tenantId?: unknown } | undefined)?.tenantId;
+  return typeof id === 'string' ? id : t.metadata.name;
+}
+
 /** The CEL transition rule, checked in TypeScript for callers that know the previous object. */
 export function checkTenantIdUnchanged(oldTenant: Tenant, newTenant: Tenant): string | undefined {
   return effectiveTenantId(oldTenant) === effectiveTenantId(newTenant)

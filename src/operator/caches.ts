@@ -4,6 +4,7 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
+import { cachedTenantId } from '../api/tenant.ts';
 import type { KubeObject } from '../kube/objects.ts';
 import type { KubeRest } from '../kube/rest.ts';
 import { CHILD_TYPES, type ResourceType, TENANT_TYPE, collectionPath, objectKey } from '../kube/resources.ts';
@@ -221,10 +222,7 @@ export function createOperatorCaches(options: CacheOptions): OperatorCaches {
   });
 
   function tenantNameForId(id: string): string | undefined {
-    return tenantInformer
-      .list()
-      .find((t) => ((t.spec as { tenantId?: string } | undefined)?.tenantId ?? t.metadata.name) === id)
-      ?.metadata.name;
+    return tenantInformer.list().find((t) => cachedTenantId(t) === id)?.metadata.name;
   }
 
   const children = createChildCaches({

@@ -5,6 +5,7 @@
  * overfilling a member, or from both taking one tenant id onto two members. A decision and its
  * count are taken in one synchronous step, so no other worker can decide in between.
  */
+import { cachedTenantId } from '../api/tenant.ts';
 import { isMemberReady } from '../members/member-status.ts';
 import type { MemberClusterObject } from '../members/member-controller.ts';
 import { FINALIZER } from '../render/meta.ts';
@@ -27,12 +28,6 @@ export type Decision = PlacementDecision | { placed: false; idTakenBy: IdHolder;
 interface Survey {
   counts: Map<string, number>;
   holder: IdHolder | undefined;
-}
-
-/** The tenant id a Tenant's children are named by (spec.tenantId, else its name), from a cached object. */
-function tenantIdOf(t: PlacedTenant): string {
-  const id = (t.spec as { tenantId?: unknown } | undefined)?.tenantId;
-  return typeof id === 'string' && id !== '' ? id : t.metadata.name;
 }
 
 /** Sorts Tenants oldest first (RFC 3339 times compare as text), then by name; no time sorts last. */
@@ -70,7 +65,7 @@ export class Placements {
       if (cluster) {
         this.#pending.delete(name);
         counts.set(cluster, (counts.get(cluster) ?? 0) + 1);
-        if (id !== undefined) take(name, cluster, tenantIdOf(t));
+        if (id !== undefined) take(name, cluster, cachedTenantId(t));
         continue;
       }
       const pending = this.#pending.get(name);
@@ -81,7 +76,7 @@ export class Placements {
         id !== undefined &&
         name !== self &&
         (t.metadata.finalizers ?? []).includes(FINALIZER) &&
-        tenantIdOf(t) === id
+        cachedTenantId(t) === id
       ) {
         atHome.push({ name, created: t.metadata.creationTimestamp ?? '' });
       }
