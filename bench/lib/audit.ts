@@ -2,7 +2,8 @@
 // resource. Marks are positions in the list of events read so far, so a window is
 // `events.slice(markA, markB)`. The log backend is blocking: an event is on disk before its
 // response is sent, so a mark taken after a response has been seen includes that request.
-import { open } from 'node:fs/promises';
+import { open, readdir, stat } from 'node:fs/promises';
+import { basename, dirname, extname, join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 
 export interface AuditEvent {
@@ -28,11 +29,15 @@ export const READ_VERBS: ReadonlySet<string> = new Set(['get', 'list']);
 
 /**
  * Follows a file of JSON lines (the audit log, the operator's pino log). Lines that are not JSON
- * (a Node.js warning on stderr, say) are skipped.
+ * (a Node.js warning on stderr, say) are skipped. It follows the API server's log rotation
+ * (`<name>-<timestamp><ext>` beside the file, as its `--audit-log-maxsize` writes them): the file
+ * being read is known by its inode, so when it was renamed, its rest and any newer backups are
+ * read before the new file.
  */
 export class JsonLinesTail<T> {
   readonly path: string;
   readonly events: T[] = [];
+  #inode: number | undefined;
   #offset = 0;
   #partial = '';
   #decoder = new StringDecoder('utf8');
@@ -43,22 +48,50 @@ export class JsonLinesTail<T> {
 
   /** Skip everything written so far (events before now are never read). */
   async skipToEnd(): Promise<void> {
-    const handle = await open(this.path, 'r');
-    try {
-      this.#offset = (await handle.stat()).size;
-      this.#partial = '';
-      this.#decoder = new StringDecoder('utf8');
-    } finally {
-      await handle.close();
-    }
+    const now = await stat(this.path);
+    this.#inode = now.ino;
+    this.#offset = now.size;
+    this.#partial = '';
+    this.#decoder = new StringDecoder('utf8');
   }
 
   /** Reads what was appended since the last call; returns the number of events read so far. */
   async mark(): Promise<number> {
-    const handle = await open(this.path, 'r');
+    const current = await stat(this.path);
+    if (this.#inode !== undefined && current.ino !== this.#inode) {
+      for (const backup of await this.#rotatedSince(this.#inode)) {
+        await this.#readFrom(backup);
+        this.#offset = 0;
+      }
+    }
+    this.#inode = current.ino;
+    await this.#readFrom(this.path);
+    return this.events.length;
+  }
+
+  /** The backup that holds the file last read, then the newer backups, oldest first. */
+  async #rotatedSince(inode: number): Promise<string[]> {
+    const dir = dirname(this.path);
+    const ext = extname(this.path);
+    const prefix = `${basename(this.path, ext)}-`;
+    const backups = (await readdir(dir))
+      .filter((name) => name.startsWith(prefix) && name.endsWith(ext))
+      .sort()
+      .map((name) => join(dir, name));
+    for (const [i, path] of backups.entries()) {
+      if ((await stat(path)).ino === inode) return backups.slice(i);
+    }
+    throw new Error(
+      `${this.path} was rotated and the part not yet read is gone (rotated more often than the API ` +
+        'server keeps backups): raise --audit-log-maxbackup or read more often',
+    );
+  }
+
+  async #readFrom(path: string): Promise<void> {
+    const handle = await open(path, 'r');
     try {
       const size = (await handle.stat()).size;
-      if (size < this.#offset) throw new Error(`${this.path} shrank (rotated?) during the benchmark`);
+      if (size < this.#offset) throw new Error(`${path} shrank (truncated?) during the benchmark`);
       const chunkSize = 4 << 20;
       const buffer = Buffer.alloc(chunkSize);
       while (this.#offset < size) {
@@ -81,7 +114,6 @@ export class JsonLinesTail<T> {
     } finally {
       await handle.close();
     }
-    return this.events.length;
   }
 }
 

@@ -591,7 +591,7 @@ function apiserverArgs(
     `--audit-log-path=${audit.log}`,
     '--audit-log-format=json',
     '--audit-log-maxsize=500', // MB before rotation; a long-lived test cluster rarely gets there
-    '--audit-log-maxbackup=1',
+    '--audit-log-maxbackup=4', // a bench at thousands of tenants writes several GB; its reader follows rotation
     '--profiling=false',
   ];
 }
