@@ -3,7 +3,11 @@
 // for --settle-s, a V8 heap snapshot is written and summed up by what holds the memory: strings
 // by what they look like, and objects by constructor. Results: bench/results/<date>-heap-<N>.json.
 //
-//   node bench/heap.ts --tenants 300 [--settle-s 60] [--out file]
+// With `--entry dist` the operator runs as shipped, from the compiled build (`npm run build` first);
+// the default `src` is how the tests and `npm run bench` run it, with Node stripping the types.
+//
+//   node bench/heap.ts --tenants 300 [--entry src|dist] [--settle-s 60] [--out file]
+import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +16,7 @@ import { summarizeSnapshot } from './lib/heap-snapshot.ts';
 import { createBenchKube } from './lib/kube.ts';
 import { machineInfo } from './lib/machine.ts';
 import { startAuthPeer } from '../test/auth-peer/peer.ts';
+import { repoRoot } from '../test/cluster/config.ts';
 import { useCluster } from '../test/cluster/fixture.ts';
 import { metricValue, startOperator } from '../test/operator/harness.ts';
 import { installCrd } from '../test/operator/tenants.ts';
@@ -20,6 +25,7 @@ const { values: flags } = parseArgs({
   options: {
     tenants: { type: 'string', default: '300' },
     'settle-s': { type: 'string', default: '60' },
+    entry: { type: 'string', default: 'src' },
     out: { type: 'string' },
   },
 });
@@ -27,6 +33,14 @@ const N = Number(flags.tenants);
 if (!Number.isInteger(N) || N < 1)
   throw new Error(`--tenants: expected a positive integer, got ${flags.tenants}`);
 const SETTLE_MS = Number(flags['settle-s']) * 1000;
+const ENTRIES: Record<string, string> = {
+  src: join(repoRoot, 'src', 'cli', 'main.ts'),
+  dist: join(repoRoot, 'dist', 'cli', 'main.js'),
+};
+const ENTRY = ENTRIES[flags.entry];
+if (!ENTRY) throw new Error(`--entry: expected src or dist, got ${flags.entry}`);
+if (!existsSync(ENTRY))
+  throw new Error(`--entry ${flags.entry}: ${ENTRY} does not exist; run npm run build first`);
 const NODES = Math.max(3, Math.ceil((2 * N * 1.25) / 110));
 const TENANTS = '/apis/neurallog.io/v1/tenants';
 process.env['NEURALLOG_CLUSTER_DIR'] ||= join(tmpdir(), `neurallog-heap-${N}`);
@@ -52,6 +66,7 @@ async function main(): Promise<void> {
     authUrl: peer.url,
     name: `heap-${N}`,
     heapSnapshotDir: snapshotDir,
+    entry: ENTRY,
     args: ['--concurrency', '4', '--log-level', 'info'],
   });
   try {
@@ -87,13 +102,20 @@ async function main(): Promise<void> {
     const result = {
       kind: 'heap',
       tenants: N,
+      entry: flags.entry,
       date: new Date().toISOString(),
       machine: machineInfo(),
       rssMiB: metricValue(metrics, 'process_resident_memory_bytes') / 2 ** 20,
       heapUsedMiB: metricValue(metrics, 'nodejs_heap_size_used_bytes') / 2 ** 20,
       ...summary,
     };
-    const out = flags.out ?? join('bench', 'results', `${result.date.slice(0, 10)}-heap-${N}.json`);
+    const out =
+      flags.out ??
+      join(
+        'bench',
+        'results',
+        `${result.date.slice(0, 10)}-heap-${N}${flags.entry === 'dist' ? '-dist' : ''}.json`,
+      );
     await writeFile(out, `${JSON.stringify(result, null, 2)}\n`);
     log(`wrote ${out}`);
   } finally {

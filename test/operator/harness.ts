@@ -35,6 +35,8 @@ export interface OperatorOptions {
   heapSnapshotDir?: string;
   args?: string[];
   name?: string;
+  /** The CLI to run: default `src/cli/main.ts` (types stripped at load); `dist/cli/main.js` as shipped. */
+  entry?: string;
 }
 
 export async function freePort(): Promise<number> {
@@ -63,7 +65,7 @@ export async function startOperator(options: OperatorOptions): Promise<OperatorP
   const child = spawn(
     nodeBinary,
     [
-      join(repoRoot, 'src', 'cli', 'main.ts'),
+      options.entry ?? join(repoRoot, 'src', 'cli', 'main.ts'),
       'run',
       '--kubeconfig',
       kubeconfigPath,
