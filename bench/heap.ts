@@ -15,8 +15,8 @@ import { parseArgs } from 'node:util';
 import { summarizeSnapshot } from './lib/heap-snapshot.ts';
 import { createBenchKube } from './lib/kube.ts';
 import { machineInfo } from './lib/machine.ts';
+import { CLI_ENTRIES, PODS_PER_NODE, kwokNodesFor } from './lib/setup.ts';
 import { startAuthPeer } from '../test/auth-peer/peer.ts';
-import { repoRoot } from '../test/cluster/config.ts';
 import { useCluster } from '../test/cluster/fixture.ts';
 import { metricValue, startOperator } from '../test/operator/harness.ts';
 import { installCrd } from '../test/operator/tenants.ts';
@@ -33,15 +33,11 @@ const N = Number(flags.tenants);
 if (!Number.isInteger(N) || N < 1)
   throw new Error(`--tenants: expected a positive integer, got ${flags.tenants}`);
 const SETTLE_MS = Number(flags['settle-s']) * 1000;
-const ENTRIES: Record<string, string> = {
-  src: join(repoRoot, 'src', 'cli', 'main.ts'),
-  dist: join(repoRoot, 'dist', 'cli', 'main.js'),
-};
-const ENTRY = ENTRIES[flags.entry];
+const ENTRY = CLI_ENTRIES[flags.entry];
 if (!ENTRY) throw new Error(`--entry: expected src or dist, got ${flags.entry}`);
 if (!existsSync(ENTRY))
   throw new Error(`--entry ${flags.entry}: ${ENTRY} does not exist; run npm run build first`);
-const NODES = Math.max(3, Math.ceil((2 * N * 1.25) / 110));
+const NODES = kwokNodesFor(N);
 const TENANTS = '/apis/neurallog.io/v1/tenants';
 process.env['NEURALLOG_CLUSTER_DIR'] ||= join(tmpdir(), `neurallog-heap-${N}`);
 
@@ -55,7 +51,7 @@ interface TenantItem {
 }
 
 async function main(): Promise<void> {
-  const cluster = await useCluster({ nodes: NODES, podsPerNode: 110 });
+  const cluster = await useCluster({ nodes: NODES, podsPerNode: PODS_PER_NODE });
   await installCrd(cluster);
   const kube = createBenchKube(cluster.server, cluster.cluster.state.tls);
   const peer = await startAuthPeer({});

@@ -10,6 +10,7 @@ import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { CLI_ENTRIES } from './lib/setup.ts';
 import { repoRoot } from '../test/cluster/config.ts';
 import { useCluster } from '../test/cluster/fixture.ts';
 import { waitFor } from '../test/cluster/wait.ts';
@@ -35,9 +36,7 @@ const samples = Number(flags.samples);
 
 /** `src`, `dist` (after `npm run build`), or the path of another build of the CLI to compare. */
 function entryFile(entry: string): string {
-  if (entry === 'src') return join(repoRoot, 'src', 'cli', 'main.ts');
-  if (entry === 'dist') return join(repoRoot, 'dist', 'cli', 'main.js');
-  return entry;
+  return CLI_ENTRIES[entry] ?? entry;
 }
 
 function rssKiB(pid: number): number {

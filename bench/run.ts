@@ -24,6 +24,7 @@ import { type AuditEvent, JsonLinesTail, countRequests, isOperator, resourceKey 
 import { runFloor } from './lib/floor.ts';
 import { createBenchKube } from './lib/kube.ts';
 import { loadAverages, machineInfo } from './lib/machine.ts';
+import { PODS_PER_NODE, kwokNodesFor } from './lib/setup.ts';
 import { distribution, percentile, round } from './lib/stats.ts';
 import { parseDuration } from '../src/cli/duration.ts';
 import { startAuthPeer } from '../test/auth-peer/peer.ts';
@@ -52,9 +53,7 @@ const RESYNC_MS = parseDuration('--resync-period', RESYNC);
 const CHANGES = Math.min(Number(flags.changes), N);
 const POLL_MS = Number(flags['poll-ms']);
 const TIMEOUT_MS = (300 + 3 * N) * 1000;
-const PODS_PER_NODE = 110;
-/** Server and Redis per tenant, plus a fifth for the changes and headroom. */
-const NODES = Math.max(3, Math.ceil((2 * N * 1.25) / PODS_PER_NODE));
+const NODES = kwokNodesFor(N);
 
 process.env['NEURALLOG_CLUSTER_DIR'] ||= join(tmpdir(), `neurallog-bench-${N}`);
 

@@ -37,9 +37,12 @@ function stringKind(value: string): string {
   return 'other';
 }
 
+/** Count and self size in bytes, per key. */
+type Tally = Map<string, { count: number; bytes: number }>;
+
 const mib = (bytes: number) => Math.round((bytes / 2 ** 20) * 100) / 100;
 
-function top(map: Map<string, { count: number; bytes: number }>, n: number): Record<string, Bucket> {
+function top(map: Tally, n: number): Record<string, Bucket> {
   return Object.fromEntries(
     [...map.entries()]
       .sort((a, b) => b[1].bytes - a[1].bytes)
@@ -48,7 +51,7 @@ function top(map: Map<string, { count: number; bytes: number }>, n: number): Rec
   );
 }
 
-function add(map: Map<string, { count: number; bytes: number }>, key: string, bytes: number): void {
+function add(map: Tally, key: string, bytes: number): void {
   const b = map.get(key);
   if (b) {
     b.count++;
@@ -71,13 +74,13 @@ export async function summarizeSnapshot(path: string) {
   const EDGE_TYPE = edgeFields.indexOf('type');
   const EDGE_NAME = edgeFields.indexOf('name_or_index');
   const propertyType = edgeTypes.indexOf('property');
-  const shapes = new Map<string, { count: number; bytes: number }>();
-  let edge = 0;
-  const byType = new Map<string, { count: number; bytes: number }>();
-  const objects = new Map<string, { count: number; bytes: number }>();
-  const strings = new Map<string, { count: number; bytes: number }>();
-  const copies = new Map<string, { count: number; bytes: number }>();
+  const byType: Tally = new Map();
+  const objects: Tally = new Map();
+  const shapes: Tally = new Map();
+  const strings: Tally = new Map();
+  const copies: Tally = new Map();
   let total = 0;
+  let edge = 0;
   for (let i = 0; i < snap.nodes.length; i += width) {
     const type = types[snap.nodes[i + TYPE]!]!;
     const name = snap.strings[snap.nodes[i + NAME]!]!;
